@@ -1,0 +1,60 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from temporalio.client import Client
+
+from api.auth import KeyCache
+from api.error_handlers import install_error_handlers
+from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.routes import health
+from api.services import open_services
+from clarion.settings import Settings
+from store.engine import Sessions
+
+DESCRIPTION = """Clarion turns events into durable notification workflows on Temporal.
+
+Authenticate with `Authorization: ApiKey <key>` (also accepted: `Bearer`, `Key`, `X-Api-Key`,
+`x-auth-token` with `x-environment-id`). The native API follows Novu's REST API.
+"""
+
+
+def _route_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings, *, temporal: Client | None = None, sessions: Sessions | None = None) -> FastAPI:
+    """Build the API; ``temporal`` and ``sessions`` may be handed in (tests, embedded runs)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_services(settings, temporal=temporal, sessions=sessions) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="Clarion",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_route_id,
+    )
+    app.state.settings = settings
+    app.state.key_cache = KeyCache()
+    install_error_handlers(app)
+
+    def body_limit(path: str) -> int:
+        if path.startswith("/v1/events/trigger"):
+            return settings.api.max_trigger_body_bytes
+        return settings.api.max_body_bytes
+
+    app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    return app

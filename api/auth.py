@@ -1,0 +1,121 @@
+"""One dependency resolves the caller's environment from any header the dialects use."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import BadRequest, Forbidden, Unauthorized
+from store import tenancy
+
+CACHE_SECONDS = 5.0  # a revoked key stops working within this long
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, and the one environment every query of this request is scoped to."""
+
+    key_id: uuid.UUID
+    scopes: frozenset[str]
+    organization_id: uuid.UUID
+    project_id: uuid.UUID | None
+    environment_id: uuid.UUID
+
+    def allows(self, scope: str) -> bool:
+        return "*" in self.scopes or scope in self.scopes
+
+
+def credential_from(request: Request) -> str | None:
+    """The first non-empty credential in the order of shared/event-apis.md §0.3."""
+    headers = request.headers
+    if first := headers.get("x-auth-token", "").strip():
+        return first
+    scheme, _, value = headers.get("authorization", "").strip().partition(" ")
+    by_scheme = {scheme.lower(): value.strip()} if value.strip() else {}
+    if token := by_scheme.get("bearer"):
+        return token
+    if token := headers.get("x-api-key", "").strip():
+        return token
+    return by_scheme.get("key") or by_scheme.get("apikey") or None
+
+
+@dataclass
+class _Cached:
+    key_id: uuid.UUID
+    scopes: frozenset[str]
+    organization_id: uuid.UUID
+    project_id: uuid.UUID | None
+    environment_id: uuid.UUID | None
+    expires: float
+
+
+class KeyCache:
+    """Caches key look-ups for a few seconds: auth is on every request's hot path."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Cached] = {}
+
+    async def lookup(self, session: AsyncSession, raw: str) -> _Cached | None:
+        now = time.monotonic()
+        hit = self._entries.get(raw)
+        if hit is not None and hit.expires > now:
+            return hit
+        row = await tenancy.find_key(session=session, raw=raw)
+        if row is None:
+            self._entries.pop(raw, None)
+            return None
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        entry = _Cached(
+            row.id,
+            frozenset(row.scopes),
+            row.organization_id,
+            row.project_id,
+            row.environment_id,
+            now + CACHE_SECONDS,
+        )
+        self._entries[raw] = entry
+        return entry
+
+
+async def resolve_principal(request: Request, session: AsyncSession, cache: KeyCache) -> Principal:
+    raw = credential_from(request)
+    if not raw:
+        raise Unauthorized("API Key not found: send it as 'Authorization: ApiKey <key>'")
+    key = await cache.lookup(session, raw)
+    if key is None:
+        raise Unauthorized("API Key not found or revoked")
+    wanted = request.headers.get("x-environment-id", "").strip()
+    if key.environment_id is not None:
+        if wanted and wanted.lower() != str(key.environment_id):
+            raise Forbidden("This key is limited to another environment")
+        return Principal(key.key_id, key.scopes, key.organization_id, key.project_id, key.environment_id)
+    if not wanted:
+        raise BadRequest("x-environment-id is required with this key", field_errors={"x-environment-id": "required"})
+    try:
+        env_id = uuid.UUID(wanted)
+    except ValueError:
+        raise BadRequest("x-environment-id is not a GUID", field_errors={"x-environment-id": "not a GUID"}) from None
+    env = await tenancy.get_environment(session=session, environment_id=env_id)
+    # Unknown and foreign environments answer alike, so existence is not revealed.
+    if (
+        env is None
+        or env.organization_id != key.organization_id
+        or (key.project_id is not None and env.project_id != key.project_id)
+    ):
+        raise Forbidden("The environment is outside this key's organization or project")
+    return Principal(key.key_id, key.scopes, key.organization_id, key.project_id, env.id)
+
+
+def scope_checker(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Principal) -> Principal:
+        if not principal.allows(scope):
+            raise Forbidden(f"This key lacks the '{scope}' scope")
+        return principal
+
+    return check

@@ -1,0 +1,58 @@
+"""``Annotated`` dependency aliases shared by every router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.auth import KeyCache, Principal, resolve_principal, scope_checker
+from api.services import Services
+from clarion.settings import Settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.services.sessions() as session:
+        yield session
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_temporal(request: Request) -> Client:
+    return get_services(request).temporal
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+async def authenticate(request: Request, session: SessionDep) -> Principal:
+    cache: KeyCache = request.app.state.key_cache
+    principal = await resolve_principal(request, session, cache)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+_require_all = scope_checker("*")
+
+
+async def native_principal(principal: PrincipalDep) -> Principal:
+    """Native (Novu-compatible) routes accept only keys holding ``*`` (event-apis.md §0.4)."""
+    return await _require_all(principal)
+
+
+NativeAuth = Annotated[Principal, Depends(native_principal)]

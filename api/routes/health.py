@@ -1,0 +1,52 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+from api.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@router.get("/health", response_model=Health)
+async def health() -> Health:
+    """The process is alive."""
+    return Health(status="ok")
+
+
+@router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
+async def ready(services: ServicesDep) -> Any:
+    """The database and Temporal both answer; a failure names what failed."""
+    checks: dict[str, str] = {}
+    try:
+        async with services.sessions() as session:
+            await asyncio.wait_for(session.execute(text("SELECT 1")), timeout=5)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"failed: {type(exc).__name__}: {exc}"[:300]
+    try:
+        await services.temporal.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=timedelta(seconds=5))
+        checks["temporal"] = "ok"
+    except Exception as exc:
+        checks["temporal"] = f"failed: {type(exc).__name__}: {exc}"[:300]
+    ok = all(v == "ok" for v in checks.values())
+    body = Readiness(status="ok" if ok else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -1,0 +1,48 @@
+"""What every request handler may use, opened once per API process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from clarion.settings import Settings
+from store.engine import Sessions, create_engine, make_sessions
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessions: Sessions
+    temporal: Client
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    # Lazy: the API starts (and /ready reports it) even while Temporal is still coming up.
+    return await Client.connect(
+        settings.temporal.address,
+        namespace=settings.temporal.namespace,
+        data_converter=pydantic_data_converter,
+        lazy=True,
+    )
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, temporal: Client | None = None, sessions: Sessions | None = None
+) -> AsyncIterator[Services]:
+    engine = None
+    if sessions is None:
+        engine = create_engine(
+            settings.database_url, echo=settings.database.echo, pool_size=settings.database.pool_size
+        )
+        sessions = make_sessions(engine)
+    client = temporal or await connect_temporal(settings)
+    try:
+        yield Services(settings=settings, sessions=sessions, temporal=client)
+    finally:
+        if engine is not None:
+            await engine.dispose()

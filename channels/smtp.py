@@ -1,0 +1,180 @@
+"""Email over SMTP with aiosmtplib.
+
+``security`` defaults to ``starttls`` (port 587) so credentials never cross the network in clear
+by accident; a local sink such as Mailpit or the dev SMTP catcher needs ``security="none"``.
+The Message-ID is derived from the idempotency key, so a duplicate send after a crashed attempt
+carries the same Message-ID and the receiving side can spot it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from email.headerregistry import Address
+from email.message import EmailMessage as MimeMessage
+from email.utils import formataddr, formatdate, parseaddr
+from typing import ClassVar, Literal
+
+import aiosmtplib
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from channels.base import Capabilities, Channel, ChannelProvider, CheckResult, SendResult
+from channels.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from channels.messages import EmailMessage
+
+DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+# These are set from the message fields; a template header must not override or smuggle them.
+_RESERVED_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "message-id", "reply-to", "date"})
+
+
+def _address(value: str) -> str:
+    _, address = parseaddr(value)
+    local, _, domain = address.rpartition("@")
+    if not local or not domain:
+        raise ValueError(f"not an email address: {value!r}")
+    return address
+
+
+class SmtpConfig(BaseModel):
+    """SMTP server settings. ``port`` defaults to 587, 465 or 25 depending on ``security``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    validate_certs: bool = True
+    from_address: str
+    from_name: str | None = None
+    reply_to: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("from_address")
+    @classmethod
+    def _check_from(cls, value: str) -> str:
+        # A plain check, not EmailStr: dev sinks legitimately use reserved domains (@localhost).
+        return _address(value)
+
+
+class SmtpProvider(ChannelProvider[SmtpConfig, EmailMessage]):
+    """Sends multipart email through one SMTP server."""
+
+    id: ClassVar[str] = "smtp"
+    channel: ClassVar[Channel] = Channel.EMAIL
+    display_name: ClassVar[str] = "SMTP"
+    config_model: ClassVar[type[BaseModel]] = SmtpConfig
+    message_model: ClassVar[type[BaseModel]] = EmailMessage
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        html=True, attachments=True, batch=True, idempotency=True, check=True
+    )
+
+    async def send(self, message: EmailMessage, *, idempotency_key: str) -> SendResult:
+        mime = self.build(message, idempotency_key=idempotency_key)
+        sender = _address(message.from_address or self.config.from_address)
+        # Bcc recipients go in the envelope only, never in a header the others can read.
+        recipients = [*message.to, *message.cc, *message.bcc]
+        client = self._client()
+        try:
+            async with client:
+                refused, reply = await client.send_message(mime, sender=sender, recipients=recipients)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            raise _refused_error(exc) from exc
+        except aiosmtplib.SMTPException as exc:
+            raise _smtp_error(exc) from exc
+        # Some recipients accepted: the message is out, so retrying would duplicate it for them.
+        detail = {"reply": reply, "refused": {rcpt: str(err) for rcpt, err in refused.items()}}
+        return SendResult(provider_id=self.id, provider_message_id=mime["Message-ID"], detail=detail)
+
+    async def check(self) -> CheckResult:
+        client = self._client()
+        try:
+            async with client:
+                code, reply = await client.noop()
+        except aiosmtplib.SMTPException as exc:
+            return CheckResult(ok=False, message=str(_smtp_error(exc)))
+        return CheckResult(ok=True, message=f"{code} {reply}")
+
+    def build(self, message: EmailMessage, *, idempotency_key: str) -> MimeMessage:
+        """The MIME message ``send`` would transmit (public so previews and tests can inspect it)."""
+        try:
+            return self._build(message, idempotency_key)
+        except (ValueError, TypeError, binascii.Error) as exc:
+            # Header injection (newlines), bad addresses or bad base64: the content is wrong.
+            raise PermanentDeliveryError(f"smtp: cannot build the message: {exc}") from exc
+
+    def _build(self, message: EmailMessage, idempotency_key: str) -> MimeMessage:
+        mime = MimeMessage()
+        from_address = _address(message.from_address or self.config.from_address)
+        from_name = message.from_name if message.from_address else self.config.from_name
+        mime["From"] = formataddr((from_name or "", from_address))
+        mime["To"] = ", ".join(message.to)
+        if message.cc:
+            mime["Cc"] = ", ".join(message.cc)
+        if reply_to := message.reply_to or self.config.reply_to:
+            mime["Reply-To"] = reply_to
+        mime["Subject"] = message.subject
+        mime["Date"] = formatdate(localtime=False)
+        mime["Message-ID"] = message_id(idempotency_key, Address(addr_spec=from_address).domain)
+        for name, value in message.headers.items():
+            if name.lower() in _RESERVED_HEADERS:
+                raise ValueError(f"header {name!r} is set from the message fields")
+            mime[name] = value
+        if message.text is not None:
+            mime.set_content(message.text)
+            if message.html is not None:
+                mime.add_alternative(message.html, subtype="html")
+        elif message.html is not None:
+            mime.set_content(message.html, subtype="html")
+        for item in message.attachments:
+            maintype, _, subtype = item.mime_type.partition("/")
+            data = base64.b64decode(item.content_base64, validate=True)
+            mime.add_attachment(
+                data, maintype=maintype, subtype=subtype or "octet-stream", filename=item.filename
+            )
+        return mime
+
+    def _client(self) -> aiosmtplib.SMTP:
+        config = self.config
+        return aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port or DEFAULT_PORTS[config.security],
+            username=config.username,
+            password=config.password.get_secret_value() if config.password else None,
+            use_tls=config.security == "tls",
+            # True, not None: None would silently fall back to plain text when STARTTLS is missing.
+            start_tls=config.security == "starttls",
+            validate_certs=config.validate_certs,
+            timeout=config.timeout,
+        )
+
+
+def message_id(idempotency_key: str, domain: str) -> str:
+    """A Message-ID that is the same for every attempt with the same idempotency key."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    return f"<{digest}@{domain or 'clarion.invalid'}>"
+
+
+_TRANSIENT = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected)
+
+
+def _refused_error(exc: aiosmtplib.SMTPRecipientsRefused) -> DeliveryError:
+    codes = [refusal.code for refusal in exc.recipients]
+    text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+    # Every recipient refused with 4xx is greylisting or a full mailbox: worth another try.
+    if codes and all(400 <= code < 500 for code in codes):
+        return RetryableDeliveryError(f"SMTP recipients deferred: {text}", provider_code=str(codes[0]))
+    code = next((c for c in codes if c >= 500), codes[0] if codes else None)
+    return PermanentDeliveryError(f"SMTP recipients refused: {text}", provider_code=str(code))
+
+
+def _smtp_error(exc: aiosmtplib.SMTPException) -> DeliveryError:
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        error = RetryableDeliveryError if 400 <= exc.code < 500 else PermanentDeliveryError
+        return error(f"SMTP {exc.code}: {exc.message}", provider_code=str(exc.code))
+    if isinstance(exc, _TRANSIENT):
+        return RetryableDeliveryError(f"SMTP connection: {exc}")
+    # SMTPNotSupported (e.g. no STARTTLS) and friends: the configuration does not match the server.
+    return PermanentDeliveryError(f"SMTP: {exc}")

@@ -1,0 +1,105 @@
+"""The ``clarion`` command: run the service, migrate, and manage keys and environments."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from clarion.settings import get_settings
+
+app = typer.Typer(help="Clarion, the notification orchestrator.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+envs_app = typer.Typer(help="Inspect environments.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(envs_app, name="environments")
+
+T = TypeVar("T")
+
+
+def _run(factory: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(factory())  # type: ignore[arg-type]
+
+
+@app.command()
+def dev() -> None:
+    """Run everything locally: Temporal dev server + UI, SMTP sink, API, worker, demo data."""
+    from clarion.dev import run_dev
+    from clarion.settings import Settings
+
+    raise typer.Exit(run_dev(Settings(mode="dev")))
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API with uvicorn."""
+    from clarion.runners import serve_api
+
+    serve_api(get_settings())
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from clarion.runners import migrate_database
+
+    _run(lambda: migrate_database(get_settings()))
+    typer.echo("database is up to date")
+
+
+@app.command("smtp-sink", hidden=True)
+def smtp_sink(
+    port: Annotated[int, typer.Option()] = 2525,
+    folder: Annotated[Path, typer.Option()] = Path(".clarion/mail"),
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+) -> None:
+    """Catch every email on a local port and keep it as a file."""
+    from clarion.smtp_sink import run_sink
+
+    run_sink(host, port, folder)
+
+
+@keys_app.command("create")
+def keys_create(
+    environment: Annotated[str, typer.Option(help="environment id or slug")],
+    name: Annotated[str, typer.Option()] = "cli",
+    scope: Annotated[list[str] | None, typer.Option(help="repeat for several; default *")] = None,
+) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    from clarion.admin import create_key
+
+    raw = _run(lambda: create_key(get_settings(), environment, name, scope or []))
+    typer.echo(raw)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (never their secret)."""
+    from clarion.admin import list_keys
+
+    for line in _run(lambda: list_keys(get_settings())):
+        typer.echo(line)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: uuid.UUID) -> None:
+    """Revoke a key by its id."""
+    from clarion.admin import revoke_key
+
+    if not _run(lambda: revoke_key(get_settings(), key_id)):
+        typer.echo("no live key with that id", err=True)
+        raise typer.Exit(1)
+    typer.echo("revoked")
+
+
+@envs_app.command("list")
+def environments_list() -> None:
+    """List environments with their ids."""
+    from clarion.admin import list_environments
+
+    for line in _run(lambda: list_environments(get_settings())):
+        typer.echo(line)

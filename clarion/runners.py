@@ -1,0 +1,34 @@
+"""Long-running entry points: the API server, the worker, and migrations."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from clarion.settings import Settings
+from store.engine import create_engine
+from store.migrate import upgrade
+
+
+async def migrate_database(settings: Settings) -> None:
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def serve_api(settings: Settings) -> None:
+    from api.app import create_app
+
+    logging.basicConfig(level=settings.log_level.upper())
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api.host,
+        port=settings.api.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )

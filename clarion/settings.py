@@ -1,0 +1,114 @@
+"""One typed settings tree, read from ``CLARION_*`` environment variables.
+
+Nothing builds a ``Settings`` at import time: the CLI and the app factory call
+``get_settings()``, and tests construct ``Settings(...)`` directly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"
+
+
+class DatabaseSettings(BaseModel):
+    """Where Clarion keeps its data; empty means a SQLite file in the data folder."""
+
+    url: str = ""
+    echo: bool = False
+    pool_size: int = 10
+
+
+class TemporalSettings(BaseModel):
+    """How to reach Temporal."""
+
+    address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = "clarion"
+    ui_url: str = "http://localhost:8233"
+
+
+class ApiSettings(BaseModel):
+    """The HTTP API process."""
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_trigger_body_bytes: int = 512 * 1024
+    idempotency_ttl_hours: int = 24
+
+
+class SmtpSettings(BaseModel):
+    """The default email integration used when an environment has none configured."""
+
+    host: str = "127.0.0.1"
+    port: int = 2525
+    username: str | None = None
+    password: SecretStr | None = None
+    security: Literal["none", "starttls", "tls"] = "none"
+    from_address: str = "clarion@localhost"
+    from_name: str = "Clarion"
+
+
+class WorkerSettings(BaseModel):
+    """The Temporal worker process."""
+
+    max_concurrent_activities: int = 200
+    max_concurrent_workflow_tasks: int = 100
+    recipients_per_batch: int = 100
+    topic_page_size: int = 1000
+
+
+class DevSettings(BaseModel):
+    """Ports and seeds of ``clarion dev``, so two instances can run side by side."""
+
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    smtp_port: int = 2525
+    demo_api_key: SecretStr | None = None
+
+
+class Settings(BaseSettings):
+    """Every setting of Clarion; environment variables are ``CLARION_<FIELD>`` / ``CLARION_<GROUP>__<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CLARION_", env_nested_delimiter="__", extra="ignore", env_file=None)
+
+    mode: Literal["dev", "production"] = "production"
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    data_dir: Path = Path(".clarion")
+    log_level: str = "info"
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    temporal: TemporalSettings = Field(default_factory=TemporalSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    dev: DevSettings = Field(default_factory=DevSettings)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Self:
+        if self.mode != "dev" and self.secret_key.get_secret_value() in ("", PLACEHOLDER_SECRET):
+            raise ValueError(
+                "CLARION_SECRET_KEY is unset or still the placeholder: set a real secret, "
+                "or set CLARION_MODE=dev for a local development instance"
+            )
+        if len(self.secret_key.get_secret_value()) < 8 and self.mode != "dev":
+            raise ValueError("CLARION_SECRET_KEY must be at least 8 characters long")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file under ``data_dir``."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'clarion.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment (CLI and app factory only)."""
+    return Settings()

@@ -1,0 +1,125 @@
+"""Queries over organizations, projects, environments and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.base import utcnow
+from store.models import ApiKey, Environment, Organization, Project
+
+KEY_PREFIX = "ck_"
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key as created: ``raw`` is shown once and never stored."""
+
+    row: ApiKey
+    raw: str
+
+
+async def get_or_create_organization(*, session: AsyncSession, slug: str, name: str) -> Organization:
+    org = await session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        org = Organization(slug=slug, name=name)
+        session.add(org)
+        await session.flush()
+    return org
+
+
+async def get_or_create_project(*, session: AsyncSession, organization_id: uuid.UUID, slug: str, name: str) -> Project:
+    project = await session.scalar(
+        select(Project).where(Project.organization_id == organization_id, Project.slug == slug)
+    )
+    if project is None:
+        project = Project(organization_id=organization_id, slug=slug, name=name)
+        session.add(project)
+        await session.flush()
+    return project
+
+
+async def get_or_create_environment(*, session: AsyncSession, project: Project, slug: str, name: str) -> Environment:
+    env = await session.scalar(
+        select(Environment).where(Environment.project_id == project.id, Environment.slug == slug)
+    )
+    if env is None:
+        env = Environment(
+            organization_id=project.organization_id,
+            project_id=project.id,
+            slug=slug,
+            name=name,
+            settings={"isSchemaValidationEnabled": True},
+        )
+        session.add(env)
+        await session.flush()
+    return env
+
+
+async def get_environment(*, session: AsyncSession, environment_id: uuid.UUID) -> Environment | None:
+    return await session.get(Environment, environment_id)
+
+
+async def list_environments(*, session: AsyncSession) -> Sequence[Environment]:
+    return (await session.scalars(select(Environment).order_by(Environment.created_at))).all()
+
+
+async def create_key(
+    *,
+    session: AsyncSession,
+    name: str,
+    environment: Environment,
+    scopes: Sequence[str] | None = None,
+    raw: str | None = None,
+) -> IssuedKey:
+    """Create a key bound to ``environment``; ``raw`` lets dev mode pin a known demo key."""
+    raw = raw or generate_key()
+    row = ApiKey(
+        name=name,
+        key_hash=hash_key(raw),
+        prefix=raw[:10],
+        scopes=list(scopes) if scopes else ["*"],
+        organization_id=environment.organization_id,
+        project_id=environment.project_id,
+        environment_id=environment.id,
+    )
+    session.add(row)
+    await session.flush()
+    return IssuedKey(row=row, raw=raw)
+
+
+async def find_key(*, session: AsyncSession, raw: str) -> ApiKey | None:
+    """The live (not revoked) key whose hash matches ``raw``."""
+    return await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw), ApiKey.revoked_at.is_(None)))
+
+
+async def list_keys(*, session: AsyncSession, environment_id: uuid.UUID | None = None) -> Sequence[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.created_at)
+    if environment_id is not None:
+        query = query.where(ApiKey.environment_id == environment_id)
+    return (await session.scalars(query)).all()
+
+
+async def revoke_key(*, session: AsyncSession, key_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def touch_key(*, session: AsyncSession, key_id: uuid.UUID) -> None:
+    await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))

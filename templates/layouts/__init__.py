@@ -1,0 +1,1 @@
+"""Package data: the built-in email layouts (a package so that setuptools ships its *.html)."""

@@ -1,0 +1,409 @@
+"""One contract suite, parametrized over every built-in provider (STYLE P12).
+
+Each case says how to configure its provider against the local servers, what to send, and what
+the server must have received. The shared tests then deliver for real and check error mapping.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import standardwebhooks
+from pydantic import BaseModel
+
+from channels import (
+    ChatMessage,
+    DeliveryError,
+    EmailMessage,
+    InAppMessage,
+    PermanentDeliveryError,
+    ProviderContext,
+    PushMessage,
+    RetryableDeliveryError,
+    SendResult,
+    SmsMessage,
+    WebhookMessage,
+)
+from channels.apprise_bridge import AppriseProvider
+from channels.discord_webhook import DiscordWebhookProvider
+from channels.expo_push import ExpoPushProvider
+from channels.fcm_push import FcmPushProvider
+from channels.http_sms import HttpSmsProvider
+from channels.in_app import InAppProvider
+from channels.mattermost_webhook import MattermostWebhookProvider
+from channels.msteams_webhook import MsTeamsWebhookProvider
+from channels.registry import ChannelRegistry
+from channels.slack_bot import SlackBotProvider
+from channels.slack_webhook import SlackWebhookProvider
+from channels.smtp import SmtpProvider
+from channels.testing import assert_declares_contract, assert_hides_secrets
+from channels.twilio_sms import TwilioSmsProvider
+from channels.webhook import WebhookProvider
+
+# Apprise loads every plugin on first use; one of them imports the deprecated imghdr module.
+pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
+
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+KEY = "run-1:step-2"
+
+
+@dataclass
+class Env:
+    """Where the provider under test delivers: filled per test with real local servers."""
+
+    url: str = "http://127.0.0.1:9"
+    smtp_port: int = 25
+    sunk: list[tuple[InAppMessage, str]] = field(default_factory=list)
+
+    async def sink(self, message: InAppMessage, *, idempotency_key: str) -> str:
+        self.sunk.append((message, idempotency_key))
+        return f"stored-{len(self.sunk)}"
+
+
+@dataclass(frozen=True)
+class Case:
+    provider: Any
+    config: Callable[[Env], dict[str, Any]]
+    message: BaseModel | Callable[[Env], BaseModel]  # a callable when it must name the server
+    verify: Callable[[Env, list[Any], SendResult], None]
+    path: str | None = None  # the send request's path, for HTTP providers
+    ok: dict[str, Any] = field(default_factory=dict)  # how the HTTP server answers success
+    maps_status: bool = True  # the provider sees HTTP statuses (Apprise only says yes/no)
+
+    def message_for(self, env: Env) -> BaseModel:
+        return self.message(env) if callable(self.message) else self.message
+
+
+def _slack(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert (req.method, req.path) == ("POST", "/hooks/slack")
+    assert req.json() == {"text": "Hello <b>Ada</b>", "username": "clarion"}
+
+
+def _slack_bot(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert req.path == "/api/chat.postMessage"
+    assert req.headers["authorization"] == "Bearer xoxb-secret-1"
+    assert req.json() == {"channel": "C042", "text": "Hello <b>Ada</b>"}
+    assert result.provider_message_id == "1700000000.0001"
+
+
+def _discord(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert req.path == "/hooks/discord" and req.query == {"wait": ["true"]}
+    assert req.json() == {"content": "Hello <b>Ada</b>"}
+    assert result.provider_message_id == "990"
+
+
+def _teams(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    attachment = req.json()["attachments"][0]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert attachment["content"]["body"][0]["text"] == "Hello <b>Ada</b>"
+
+
+def _mattermost(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert req.json() == {"text": "Hello <b>Ada</b>", "channel": "town-square", "username": "clarion"}
+
+
+def _twilio(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert req.path == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert req.headers["authorization"] == "Basic " + base64.b64encode(b"AC123:twilio-secret").decode()
+    assert req.form() == {"To": "+15550001111", "From": "+15559998888", "Body": "Your code is 1234"}
+    assert result.provider_message_id == "SM42"
+
+
+def _http_sms(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert (req.method, req.path) == ("PUT", "/sms")
+    assert req.headers["x-api-key"] == "gateway-secret" and req.headers["idempotency-key"] == KEY
+    assert req.json() == {"route": "fast", "msisdn": "+15550001111", "text": "Your code is 1234"}
+    assert result.provider_message_id == "gw-7"
+
+
+def _expo(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert req.headers["authorization"] == "Bearer expo-secret"
+    assert [m["to"] for m in req.json()] == ["ExponentPushToken[a]", "ExponentPushToken[b]"]
+    assert req.json()[0] == {
+        "to": "ExponentPushToken[a]",
+        "title": "Hi",
+        "body": "You have mail",
+        "data": {"n": 1},
+    }
+    assert result.detail["message_ids"] == ["t-1", "t-2"] and result.detail["failed_tokens"] == {}
+
+
+def _fcm(env: Env, reqs: list[Any], result: SendResult) -> None:
+    assert [r.path for r in reqs] == ["/v1/projects/demo-proj/messages:send"] * 2
+    assert {r.headers["authorization"] for r in reqs} == {"Bearer fcm-access-secret"}
+    first = reqs[0].json()["message"]
+    assert first == {
+        "token": "tok-a",
+        "notification": {"title": "Hi", "body": "You have mail"},
+        "data": {"n": "1"},
+    }
+    assert result.provider_message_id == "projects/demo-proj/messages/1"
+
+
+def _webhook(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert req.headers["webhook-id"] == "msg_2a" and req.headers["x-tenant"] == "acme"
+    verified = standardwebhooks.Webhook(WEBHOOK_SECRET).verify(req.body, req.headers)
+    assert verified["type"] == "order.paid" and verified["data"] == {"order": 7}
+    assert abs(int(req.headers["webhook-timestamp"]) - time.time()) < 30
+
+
+def _apprise(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert req.path == "/apprise"
+    assert req.json()["message"] == "Hello <b>Ada</b>" and req.json()["title"] == "Clarion"
+
+
+def _smtp(env: Env, mails: list[Any], result: SendResult) -> None:
+    (mail,) = mails
+    assert mail.rcpt_tos == ["ada@example.com"] and mail.mail_from == "noreply@clarion.localhost"
+    msg = mail.message
+    assert msg["Subject"] == "Welcome" and msg["Message-ID"] == result.provider_message_id
+    assert msg.get_body(("html",)).get_content().strip() == "<p>Hello</p>"
+
+
+def _in_app(env: Env, _: list[Any], result: SendResult) -> None:
+    ((message, key),) = env.sunk
+    assert message.subscriber_id == "sub-1" and key == KEY
+    assert result.provider_message_id == "stored-1"
+
+
+CHAT = ChatMessage(content="Hello <b>Ada</b>")
+SMS = SmsMessage(to="+15550001111", content="Your code is 1234", **{"from": "+15559998888"})
+PUSH = PushMessage(tokens=["tok-a", "tok-b"], title="Hi", content="You have mail", data={"n": 1})
+
+CASES = [
+    Case(
+        SmtpProvider,
+        lambda e: {
+            "host": "127.0.0.1",
+            "port": e.smtp_port,
+            "security": "none",
+            "from_address": "noreply@clarion.localhost",
+            "password": "smtp-secret",
+            "username": None,
+        },
+        EmailMessage(to=["ada@example.com"], subject="Welcome", html="<p>Hello</p>", text="Hello"),
+        _smtp,
+    ),
+    Case(InAppProvider, lambda e: {}, InAppMessage(subscriber_id="sub-1", content="Hi"), _in_app),
+    Case(
+        SlackWebhookProvider,
+        lambda e: {"webhook_url": f"{e.url}/hooks/slack", "username": "clarion"},
+        CHAT,
+        _slack,
+        "/hooks/slack",
+    ),
+    Case(
+        SlackBotProvider,
+        lambda e: {"bot_token": "xoxb-secret-1", "base_url": e.url},
+        CHAT.model_copy(update={"channel": "C042"}),
+        _slack_bot,
+        "/api/chat.postMessage",
+        {"json_body": {"ok": True, "ts": "1700000000.0001", "channel": "C042"}},
+    ),
+    # The subscriber's own webhook URL must win over the integration's default.
+    Case(
+        DiscordWebhookProvider,
+        lambda e: {"webhook_url": "http://127.0.0.1:9/unused"},
+        lambda e: CHAT.model_copy(update={"webhook_url": f"{e.url}/hooks/discord"}),
+        _discord,
+        "/hooks/discord",
+        {"json_body": {"id": "990"}},
+    ),
+    Case(
+        MsTeamsWebhookProvider,
+        lambda e: {"webhook_url": f"{e.url}/hooks/teams"},
+        CHAT,
+        _teams,
+        "/hooks/teams",
+    ),
+    Case(
+        MattermostWebhookProvider,
+        lambda e: {"webhook_url": f"{e.url}/hooks/mm", "username": "clarion"},
+        CHAT.model_copy(update={"channel": "town-square"}),
+        _mattermost,
+        "/hooks/mm",
+    ),
+    Case(
+        TwilioSmsProvider,
+        lambda e: {"account_sid": "AC123", "auth_token": "twilio-secret", "base_url": e.url},
+        SMS,
+        _twilio,
+        "/2010-04-01/Accounts/AC123/Messages.json",
+        {"status": 201, "json_body": {"sid": "SM42", "status": "queued"}},
+    ),
+    Case(
+        HttpSmsProvider,
+        lambda e: {
+            "url": f"{e.url}/sms",
+            "method": "PUT",
+            "headers": {"X-Api-Key": "gateway-secret"},
+            "to_field": "msisdn",
+            "content_field": "text",
+            "from_field": "sender",
+            "extra_fields": {"route": "fast", "msisdn": "overwritten"},
+        },
+        SmsMessage(to="+15550001111", content="Your code is 1234"),
+        _http_sms,
+        "/sms",
+        {"json_body": {"id": "gw-7"}},
+    ),
+    Case(
+        ExpoPushProvider,
+        lambda e: {"access_token": "expo-secret", "base_url": e.url},
+        PUSH.model_copy(update={"tokens": ["ExponentPushToken[a]", "ExponentPushToken[b]"]}),
+        _expo,
+        "/--/api/v2/push/send",
+        {"json_body": {"data": [{"status": "ok", "id": "t-1"}, {"status": "ok", "id": "t-2"}]}},
+    ),
+    Case(
+        FcmPushProvider,
+        lambda e: {"project_id": "demo-proj", "access_token": "fcm-access-secret", "base_url": e.url},
+        PUSH,
+        _fcm,
+        "/v1/projects/demo-proj/messages:send",
+        {"json_body": {"name": "projects/demo-proj/messages/1"}},
+    ),
+    Case(
+        WebhookProvider,
+        lambda e: {"url": f"{e.url}/events", "secret": WEBHOOK_SECRET, "headers": {"X-Tenant": "acme"}},
+        WebhookMessage(event_type="order.paid", payload={"order": 7}, webhook_id="msg_2a"),
+        _webhook,
+        "/events",
+    ),
+    Case(
+        AppriseProvider,
+        lambda e: {"urls": [f"json://{e.url.removeprefix('http://')}/apprise"], "title": "Clarion"},
+        CHAT,
+        _apprise,
+        "/apprise",
+        maps_status=False,
+    ),
+]
+IDS = [case.provider.id for case in CASES]
+HTTP_CASES = [c for c in CASES if c.path and c.maps_status]
+
+
+def test_every_builtin_has_a_case(builtin_registry: ChannelRegistry) -> None:
+    assert sorted(IDS) == sorted(cls.id for cls in builtin_registry.classes())
+
+
+@pytest.fixture
+def builtin_registry() -> ChannelRegistry:
+    return ChannelRegistry({case.provider.id: case.provider for case in CASES})
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_declares_the_contract(case: Case) -> None:
+    assert_declares_contract(case.provider)
+    send_hints = case.provider.send.__annotations__
+    assert send_hints["return"] in ("SendResult", SendResult)
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.provider is not InAppProvider], ids=lambda c: c.provider.id
+)
+def test_secrets_never_show_in_clear_text(case: Case) -> None:
+    assert_hides_secrets(case.provider, case.config(Env()))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("injected", [True, False], ids=["injected-client", "own-client"])
+async def test_delivers_to_a_real_server(
+    case: Case,
+    injected: bool,
+    request: pytest.FixtureRequest,
+    builtin_registry: ChannelRegistry,
+    http_server: Any,
+    http_client: httpx.AsyncClient,
+) -> None:
+    env = Env()
+    context = ProviderContext(in_app_sink=env.sink)
+    if case.provider is SmtpProvider:
+        env.smtp_port = request.getfixturevalue("smtp_server").port
+        recorded = request.getfixturevalue("smtp_recorder").received
+    elif case.path:
+        env.url = http_server.url
+        http_server.reply(path=case.path, **case.ok)
+        recorded = http_server.requests
+        if injected:
+            context = ProviderContext(http=http_client)
+    else:
+        recorded = []
+    provider = builtin_registry.create(case.provider.id, case.config(env), context=context)
+
+    result = await provider.send(case.message_for(env), idempotency_key=KEY)
+
+    assert result.provider_id == case.provider.id
+    case.verify(env, recorded, result)
+
+
+STATUSES = [
+    (400, PermanentDeliveryError),
+    (401, PermanentDeliveryError),
+    (404, PermanentDeliveryError),
+    (410, PermanentDeliveryError),
+    (408, RetryableDeliveryError),
+    (429, RetryableDeliveryError),
+    (500, RetryableDeliveryError),
+    (503, RetryableDeliveryError),
+]
+
+
+@pytest.mark.parametrize("status,error", STATUSES, ids=[str(s) for s, _ in STATUSES])
+@pytest.mark.parametrize("case", HTTP_CASES, ids=lambda c: c.provider.id)
+async def test_maps_http_status(
+    case: Case, status: int, error: type[DeliveryError], http_server: Any
+) -> None:
+    http_server.reply(status, text="nope", headers={"Retry-After": "7"}, path=case.path)
+    env = Env(url=http_server.url)
+    provider = case.provider(case.provider.config_model.model_validate(case.config(env)))
+
+    with pytest.raises(error) as caught:
+        await provider.send(case.message_for(env), idempotency_key=KEY)
+
+    assert type(caught.value) is error
+    assert caught.value.provider_code == str(status)
+    if isinstance(caught.value, RetryableDeliveryError):
+        assert caught.value.retry_after == 7
+
+
+@pytest.mark.parametrize("case", HTTP_CASES, ids=lambda c: c.provider.id)
+async def test_timeout_is_retryable(case: Case, http_server: Any) -> None:
+    http_server.reply(delay=2.0, path=case.path, **case.ok)
+    env = Env(url=http_server.url)
+    provider = case.provider(case.provider.config_model.model_validate({**case.config(env), "timeout": 0.2}))
+    started = time.monotonic()
+
+    with pytest.raises(RetryableDeliveryError, match="timed out"):
+        await provider.send(case.message_for(env), idempotency_key=KEY)
+
+    assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize("case", HTTP_CASES, ids=lambda c: c.provider.id)
+async def test_connection_refused_is_retryable(
+    case: Case, http_client: httpx.AsyncClient, closed_port: int
+) -> None:
+    env = Env(url=f"http://127.0.0.1:{closed_port}")
+    provider = case.provider(
+        case.provider.config_model.model_validate(case.config(env)), context=ProviderContext(http=http_client)
+    )
+
+    with pytest.raises(RetryableDeliveryError, match="transport error"):
+        await provider.send(case.message_for(env), idempotency_key=KEY)

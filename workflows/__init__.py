@@ -1,0 +1,1 @@
+"""Deterministic Temporal workflow classes; every I/O happens in ``activities``."""
