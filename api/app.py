@@ -12,7 +12,7 @@ from temporalio.client import Client
 from api.auth import KeyCache
 from api.error_handlers import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from api.routes import health
+from api.routes import environments, health
 from api.services import open_services
 from clarion.settings import Settings
 from store.engine import Sessions
@@ -57,4 +57,5 @@ def create_app(settings: Settings, *, temporal: Client | None = None, sessions: 
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(environments.router)
     return app

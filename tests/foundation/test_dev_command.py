@@ -1,0 +1,86 @@
+"""``clarion dev`` from a fresh data folder: everything comes up, the key works, Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(data: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[str], str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "CLARION_DATA_DIR": str(data),
+            "CLARION_API__PORT": str(ports["api"]),
+            "CLARION_DEV__TEMPORAL_PORT": str(ports["temporal"]),
+            "CLARION_DEV__TEMPORAL_UI_PORT": str(ports["ui"]),
+            "CLARION_DEV__SMTP_PORT": str(ports["smtp"]),
+        }
+    )
+    env.pop("CLARION_DEV__DEMO_API_KEY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clarion", "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    seen: list[str] = []
+    deadline = time.monotonic() + 120
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if match := re.search(r"API key\s+(\S+)", line):
+            return proc, match.group(1)
+    proc.kill()
+    raise AssertionError("clarion dev did not print a key:\n" + "".join(seen))
+
+
+def _stop(proc: subprocess.Popen[str], ports: dict[str, int]) -> None:
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    for name, port in ports.items():
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"{name} port {port} still open after Ctrl-C"
+
+
+def test_dev_command_runs_everything_and_keeps_the_key(tmp_path):
+    ports = {name: _free_port() for name in ("api", "temporal", "ui", "smtp")}
+    proc, key = _start(tmp_path, ports)
+    try:
+        base = f"http://127.0.0.1:{ports['api']}"
+        assert httpx.get(f"{base}/health").json() == {"status": "ok"}
+        assert httpx.get(f"{base}/docs").status_code == 200
+        me = httpx.get(f"{base}/v1/environments/me", headers={"Authorization": f"ApiKey {key}"})
+        assert me.status_code == 200 and me.json()["data"]["identifier"] == "development"
+        deadline = time.monotonic() + 30
+        ready = httpx.get(f"{base}/ready")
+        while ready.status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            ready = httpx.get(f"{base}/ready")
+        assert ready.json()["checks"] == {"database": "ok", "temporal": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{ports['ui']}/").status_code == 200
+    finally:
+        _stop(proc, ports)
+    assert (tmp_path / "temporal.db").exists() and (tmp_path / "clarion.db").exists()
+    proc, again = _start(tmp_path, ports)
+    try:
+        assert again == key
+    finally:
+        _stop(proc, ports)

@@ -1,0 +1,46 @@
+"""No key reaches another environment's data: every registered route, called with a foreign key."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from api.app import create_app
+from clarion.settings import Settings
+from store import tenancy
+from store.engine import make_sessions
+
+PUBLIC = {"/health", "/ready"}
+
+
+async def test_every_route_refuses_or_hides_a_foreign_environment(engine):
+    sessions = make_sessions(engine)
+    async with sessions() as session, session.begin():
+        org = await tenancy.get_or_create_organization(session=session, slug="o", name="O")
+        project = await tenancy.get_or_create_project(session=session, organization_id=org.id, slug="p", name="P")
+        env_a = await tenancy.get_or_create_environment(session=session, project=project, slug="secret-a", name="A")
+        env_b = await tenancy.get_or_create_environment(session=session, project=project, slug="b", name="B")
+        await tenancy.create_key(session=session, name="a", environment=env_a)
+        key_b = (await tenancy.create_key(session=session, name="b", environment=env_b)).raw
+    app = create_app(Settings(mode="dev"), sessions=sessions, temporal=object())  # type: ignore[arg-type]
+    # The OpenAPI document lists every route of every included router (and keeps /docs complete).
+    routes = [(p, {m.upper() for m in ops}) for p, ops in app.openapi()["paths"].items() if p not in PUBLIC]
+    assert routes, "the app registers no authenticated route"
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        for template, methods in routes:
+            path = re.sub(r"\{[^}]+\}", str(env_a.id), template)
+            for method in methods - {"HEAD", "OPTIONS"}:
+                foreign = await client.request(
+                    method,
+                    path,
+                    headers={"Authorization": f"ApiKey {key_b}", "x-environment-id": str(env_a.id)},
+                    json={},
+                )
+                assert foreign.status_code in (400, 401, 403, 404, 422), (method, path, foreign.status_code)
+                own = await client.request(method, path, headers={"Authorization": f"ApiKey {key_b}"}, json={})
+                assert str(env_a.id) not in own.text.replace(path, ""), (method, path)
+                assert "secret-a" not in own.text, (method, path)
