@@ -1,0 +1,15 @@
+# One image for the API and the worker: `clarion api` or `clarion worker`.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY api ./api
+COPY workflows ./workflows
+COPY activities ./activities
+COPY channels ./channels
+COPY templates ./templates
+COPY store ./store
+COPY clarion ./clarion
+RUN pip install --no-cache-dir .
+ENV CLARION_API__HOST=0.0.0.0
+EXPOSE 3000
+CMD ["clarion", "api"]
