@@ -11,17 +11,15 @@ from api.deps import NativeAuth
 from clarion.settings import Settings
 from store import tenancy
 from store.engine import make_sessions
+from tests.factories import two_environments
 
 
 @pytest.fixture
 async def setup(engine):
     sessions = make_sessions(engine)
+    t = await two_environments(sessions)
+    env_a, env_b, key_a = t.env_a, t.env_b, t.key_a
     async with sessions() as session, session.begin():
-        org = await tenancy.get_or_create_organization(session=session, slug="o", name="O")
-        project = await tenancy.get_or_create_project(session=session, organization_id=org.id, slug="p", name="P")
-        env_a = await tenancy.get_or_create_environment(session=session, project=project, slug="a", name="A")
-        env_b = await tenancy.get_or_create_environment(session=session, project=project, slug="b", name="B")
-        key_a = (await tenancy.create_key(session=session, name="a", environment=env_a)).raw
         narrow = (await tenancy.create_key(session=session, name="n", environment=env_a, scopes=["topic:consume"])).raw
     app = create_app(Settings(mode="dev"), sessions=sessions, temporal=object())  # type: ignore[arg-type]
     probe = APIRouter()

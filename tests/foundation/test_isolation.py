@@ -8,21 +8,16 @@ import httpx
 
 from api.app import create_app
 from clarion.settings import Settings
-from store import tenancy
 from store.engine import make_sessions
+from tests.factories import two_environments
 
 PUBLIC = {"/health", "/ready"}
 
 
 async def test_every_route_refuses_or_hides_a_foreign_environment(engine):
     sessions = make_sessions(engine)
-    async with sessions() as session, session.begin():
-        org = await tenancy.get_or_create_organization(session=session, slug="o", name="O")
-        project = await tenancy.get_or_create_project(session=session, organization_id=org.id, slug="p", name="P")
-        env_a = await tenancy.get_or_create_environment(session=session, project=project, slug="secret-a", name="A")
-        env_b = await tenancy.get_or_create_environment(session=session, project=project, slug="b", name="B")
-        await tenancy.create_key(session=session, name="a", environment=env_a)
-        key_b = (await tenancy.create_key(session=session, name="b", environment=env_b)).raw
+    t = await two_environments(sessions, slug_a="secret-a")
+    env_a, key_b = t.env_a, t.key_b
     app = create_app(Settings(mode="dev"), sessions=sessions, temporal=object())  # type: ignore[arg-type]
     # The OpenAPI document lists every route of every included router (and keeps /docs complete).
     routes = [(p, {m.upper() for m in ops}) for p, ops in app.openapi()["paths"].items() if p not in PUBLIC]
