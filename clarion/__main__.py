@@ -1,3 +1,3 @@
-from clarion.cli import app
+from .cli import app
 
 app()

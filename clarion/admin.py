@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clarion.settings import Settings
 from store import tenancy
 from store.engine import create_engine, make_sessions
+
+from .settings import Settings
 
 
 @asynccontextmanager

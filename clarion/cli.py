@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from clarion.settings import get_settings
+from .settings import get_settings
 
 app = typer.Typer(help="Clarion, the notification orchestrator.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -28,8 +28,8 @@ def _run(factory: Callable[[], Awaitable[T]]) -> T:
 @app.command()
 def dev() -> None:
     """Run everything locally: Temporal dev server + UI, SMTP sink, API, worker, demo data."""
-    from clarion.dev import run_dev
-    from clarion.settings import Settings
+    from .dev import run_dev
+    from .settings import Settings
 
     raise typer.Exit(run_dev(Settings(mode="dev")))
 
@@ -37,7 +37,7 @@ def dev() -> None:
 @app.command()
 def api() -> None:
     """Serve the HTTP API with uvicorn."""
-    from clarion.runners import serve_api
+    from .runners import serve_api
 
     serve_api(get_settings())
 
@@ -45,7 +45,7 @@ def api() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    from clarion.runners import migrate_database
+    from .runners import migrate_database
 
     _run(lambda: migrate_database(get_settings()))
     typer.echo("database is up to date")
@@ -58,7 +58,7 @@ def smtp_sink(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
 ) -> None:
     """Catch every email on a local port and keep it as a file."""
-    from clarion.smtp_sink import run_sink
+    from .smtp_sink import run_sink
 
     run_sink(host, port, folder)
 
@@ -70,7 +70,7 @@ def keys_create(
     scope: Annotated[list[str] | None, typer.Option(help="repeat for several; default *")] = None,
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""
-    from clarion.admin import create_key
+    from .admin import create_key
 
     raw = _run(lambda: create_key(get_settings(), environment, name, scope or []))
     typer.echo(raw)
@@ -79,7 +79,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """List API keys (never their secret)."""
-    from clarion.admin import list_keys
+    from .admin import list_keys
 
     for line in _run(lambda: list_keys(get_settings())):
         typer.echo(line)
@@ -88,7 +88,7 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: uuid.UUID) -> None:
     """Revoke a key by its id."""
-    from clarion.admin import revoke_key
+    from .admin import revoke_key
 
     if not _run(lambda: revoke_key(get_settings(), key_id)):
         typer.echo("no live key with that id", err=True)
@@ -99,7 +99,7 @@ def keys_revoke(key_id: uuid.UUID) -> None:
 @envs_app.command("list")
 def environments_list() -> None:
     """List environments with their ids."""
-    from clarion.admin import list_environments
+    from .admin import list_environments
 
     for line in _run(lambda: list_environments(get_settings())):
         typer.echo(line)

@@ -6,9 +6,10 @@ import logging
 
 import uvicorn
 
-from clarion.settings import Settings
 from store.engine import create_engine
 from store.migrate import upgrade
+
+from .settings import Settings
 
 
 async def migrate_database(settings: Settings) -> None:
