@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import NotificationWorkflow
@@ -24,41 +22,6 @@ async def get_by_identifier(
     )
 
 
-async def get_by_id_or_identifier(
-    *, session: AsyncSession, environment_id: uuid.UUID, ref: str
-) -> NotificationWorkflow | None:
-    """Novu lets callers name a workflow by its ``_id`` or by its identifier."""
-    conditions = [NotificationWorkflow.identifier == ref]
-    with contextlib.suppress(ValueError):
-        conditions.append(NotificationWorkflow.id == uuid.UUID(ref))
-    return await session.scalar(
-        select(NotificationWorkflow).where(NotificationWorkflow.environment_id == environment_id, or_(*conditions))
-    )
-
-
-async def list_page(
-    *, session: AsyncSession, environment_id: uuid.UUID, offset: int, limit: int, query: str | None = None
-) -> tuple[Sequence[NotificationWorkflow], int]:
-    where = [NotificationWorkflow.environment_id == environment_id]
-    if query:
-        like = f"%{query.lower()}%"
-        where.append(
-            or_(
-                func.lower(NotificationWorkflow.name).like(like),
-                func.lower(NotificationWorkflow.identifier).like(like),
-            )
-        )
-    total = await session.scalar(select(func.count()).select_from(NotificationWorkflow).where(*where)) or 0
-    rows = await session.scalars(
-        select(NotificationWorkflow)
-        .where(*where)
-        .order_by(NotificationWorkflow.created_at.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return rows.all(), total
-
-
 async def upsert(
     *, session: AsyncSession, environment_id: uuid.UUID, identifier: str, values: dict[str, Any]
 ) -> NotificationWorkflow:
@@ -71,12 +34,3 @@ async def upsert(
             setattr(row, name, value)
     await session.flush()
     return row
-
-
-async def delete(*, session: AsyncSession, environment_id: uuid.UUID, workflow_id: uuid.UUID) -> bool:
-    row = await session.get(NotificationWorkflow, workflow_id)
-    if row is None or row.environment_id != environment_id:
-        return False
-    await session.delete(row)
-    await session.flush()
-    return True
