@@ -5,13 +5,19 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from store.engine import create_engine
+from api.app import create_app
+from clarion.settings import Settings
+from store.engine import Sessions, create_engine, make_sessions
 from store.migrate import upgrade
+from tests.factories import Tenancy, two_environments
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -58,3 +64,34 @@ async def engine(
         await eng.dispose()
         await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await admin.close()
+
+
+@dataclass
+class NativeApi:
+    """An in-process API over a migrated database, with two environments and a key for each."""
+
+    client: httpx.AsyncClient
+    app: FastAPI
+    sessions: Sessions
+    tenancy: Tenancy
+
+    @property
+    def headers_a(self) -> dict[str, str]:
+        return {"Authorization": f"ApiKey {self.tenancy.key_a}"}
+
+    @property
+    def headers_b(self) -> dict[str, str]:
+        return {"Authorization": f"ApiKey {self.tenancy.key_b}"}
+
+
+@pytest.fixture
+async def native_api(engine: AsyncEngine) -> AsyncIterator[NativeApi]:
+    """The app without Temporal: for routes that only read and write the store."""
+    sessions = make_sessions(engine)
+    t = await two_environments(sessions)
+    app = create_app(Settings(mode="dev"), sessions=sessions, temporal=object())  # type: ignore[arg-type]
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        yield NativeApi(client=client, app=app, sessions=sessions, tenancy=t)
