@@ -1,0 +1,43 @@
+"""The ``email`` step: a subject, an HTML body and an optional plain-text body."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from channels.base import Channel
+from channels.messages import EmailMessage
+from channels.steps.base import Recipient, StepKind, Unreachable
+
+
+class EmailControls(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str
+    body: str
+    text: str | None = None
+    # Novu's editor fields, accepted so its payloads validate; Clarion renders ``body`` as HTML.
+    editorType: str | None = None
+    layoutId: str | None = None
+
+
+class EmailStep(StepKind):
+    type: ClassVar[str] = "email"
+    channel: ClassVar[Channel] = Channel.EMAIL
+    controls_model: ClassVar[builtins.type[BaseModel]] = EmailControls
+    template_fields: ClassVar[Mapping[str, bool]] = {"subject": False, "body": True, "text": False}
+
+    def build_message(
+        self, rendered: Mapping[str, str], *, recipient: Recipient, payload: Mapping[str, Any]
+    ) -> EmailMessage:
+        if not recipient.email:
+            raise Unreachable("subscriber has no email address")
+        return EmailMessage(
+            to=[recipient.email],
+            subject=rendered.get("subject", ""),
+            html=rendered.get("body") or None,
+            text=rendered.get("text") or None,
+        )
