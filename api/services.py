@@ -20,13 +20,13 @@ class Services:
     temporal: Client
 
 
-async def connect_temporal(settings: Settings) -> Client:
-    # Lazy: the API starts (and /ready reports it) even while Temporal is still coming up.
+async def connect_temporal(settings: Settings, *, lazy: bool = True) -> Client:
+    # Lazy by default: the API starts (and /ready reports it) even while Temporal is still coming up.
     return await Client.connect(
         settings.temporal.address,
         namespace=settings.temporal.namespace,
         data_converter=pydantic_data_converter,
-        lazy=True,
+        lazy=lazy,
     )
 
 

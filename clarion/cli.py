@@ -43,6 +43,14 @@ def api() -> None:
 
 
 @app.command()
+def worker() -> None:
+    """Run a Temporal worker: Clarion's workflows and activities (start as many as you need)."""
+    from .runners import run_worker
+
+    _run(lambda: run_worker(get_settings()))
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
     from .runners import migrate_database

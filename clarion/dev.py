@@ -142,6 +142,7 @@ def run_dev(settings: Settings) -> int:
             "smtp.log",
         )
         _wait_port("127.0.0.1", settings.dev.smtp_port, 20, sink)
+        start([*me, "worker"], "worker.log")
         api = start([*me, "api"], "api.log")
         base = f"http://{settings.api.host}:{settings.api.port}"
         _wait_http(f"{base}/health", 60, api)
@@ -150,6 +151,7 @@ def run_dev(settings: Settings) -> int:
             f"  API            {base}\n"
             f"  API docs       {base}/docs\n"
             f"  Temporal UI    http://127.0.0.1:{settings.dev.temporal_ui_port}\n"
+            f"  Worker         task queue {settings.temporal.task_queue!r}\n"
             f"  SMTP sink      127.0.0.1:{settings.dev.smtp_port} (emails kept in {data / 'mail'})\n"
             f"  Environment    {demo.environment_id} (Development)\n"
             f"  API key        {demo.api_key}\n"

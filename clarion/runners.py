@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 import uvicorn
 
@@ -33,3 +35,17 @@ def serve_api(settings: Settings) -> None:
         log_level=settings.log_level,
         access_log=False,
     )
+
+
+async def run_worker(settings: Settings) -> None:
+    from .worker import open_worker
+
+    logging.basicConfig(level=settings.log_level.upper())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_worker(settings) as worker:
+        logging.getLogger(__name__).info("worker polling task queue %r", worker.task_queue)
+        await stop.wait()
+    # Leaving the block drained in-flight activities; a second signal is the default (immediate) exit.

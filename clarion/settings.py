@@ -60,8 +60,13 @@ class WorkerSettings(BaseModel):
 
     max_concurrent_activities: int = 200
     max_concurrent_workflow_tasks: int = 100
-    recipients_per_batch: int = 100
-    topic_page_size: int = 1000
+    # One run (and one batch activity per step) handles this many recipients of a fan-out.
+    recipients_per_batch: int = Field(default=200, ge=1, le=5000)
+    send_max_attempts: int = Field(default=8, ge=1)
+    # How long a dead worker's step goes unnoticed before Temporal retries it elsewhere.
+    send_heartbeat_seconds: float = Field(default=30.0, gt=0)
+    # Concurrent sends to one provider within a batch.
+    send_concurrency: int = Field(default=16, ge=1)
 
 
 class DevSettings(BaseModel):

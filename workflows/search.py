@@ -1,8 +1,12 @@
-"""Clarion's custom search attributes, so the Temporal UI finds runs by what operators know."""
+"""Clarion's custom search attributes and run summaries, so the Temporal UI finds runs by what
+operators know: transaction id, subscriber, workflow, tenant, environment."""
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from collections.abc import Sequence
+from typing import Any
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 TRANSACTION_ID = SearchAttributeKey.for_keyword("TransactionId")
 SUBSCRIBER_ID = SearchAttributeKey.for_keyword_list("SubscriberId")
@@ -11,6 +15,9 @@ TENANT_ID = SearchAttributeKey.for_keyword("TenantId")
 ENVIRONMENT_ID = SearchAttributeKey.for_keyword("EnvironmentId")
 
 ALL = (TRANSACTION_ID, SUBSCRIBER_ID, WORKFLOW_IDENTIFIER, TENANT_ID, ENVIRONMENT_ID)
+# Temporal caps one search attribute value at 2 KiB; a topic's members beyond this stay findable
+# through the activity feed (the store), not through visibility.
+SUBSCRIBER_IDS_BUDGET = 1800
 
 
 def dev_server_flags() -> list[str]:
@@ -20,3 +27,35 @@ def dev_server_flags() -> list[str]:
                       (WORKFLOW_IDENTIFIER, "Keyword"), (TENANT_ID, "Keyword"), (ENVIRONMENT_ID, "Keyword")):
         flags += ["--search-attribute", f"{key.name}={kind}"]
     return flags
+
+
+def capped_ids(subscriber_ids: Sequence[str]) -> list[str]:
+    kept: list[str] = []
+    used = 0
+    for sid in dict.fromkeys(subscriber_ids):
+        used += len(sid.encode()) + 3
+        if used > SUBSCRIBER_IDS_BUDGET:
+            break
+        kept.append(sid)
+    return kept
+
+
+def run_attributes(
+    *, environment_id: str, transaction_id: str, workflow_identifier: str, tenant_id: str | None,
+    subscriber_ids: Sequence[str],
+) -> TypedSearchAttributes:
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(ENVIRONMENT_ID, environment_id),
+        SearchAttributePair(TRANSACTION_ID, transaction_id),
+        SearchAttributePair(WORKFLOW_IDENTIFIER, workflow_identifier),
+    ]
+    if tenant_id:
+        pairs.append(SearchAttributePair(TENANT_ID, tenant_id))
+    if ids := capped_ids(subscriber_ids):
+        pairs.append(SearchAttributePair(SUBSCRIBER_ID, ids))
+    return TypedSearchAttributes(pairs)
+
+
+def trigger_workflow_id(environment_id: str, transaction_id: str) -> str:
+    """The trigger's workflow id: one per (environment, transactionId), so a repeat is refused."""
+    return f"trigger:{environment_id}:{transaction_id}"

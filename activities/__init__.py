@@ -1,0 +1,1 @@
+"""Every I/O a workflow needs: store reads and writes, rendering, dispatch. Each one is idempotent."""

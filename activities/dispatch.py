@@ -1,0 +1,276 @@
+"""The step activity: preferences, rendering and delivery for one batch of recipients.
+
+Exactly once: every delivery has an idempotency key (run, step, subscriber). In-app messages are
+inserted once per key. Before an external send, a "transmitting" marker row is committed under the
+key; a retry finds it and does not send again. The only window without a guarantee is a worker
+dying between that commit and the remote's answer: the retry then records the outcome as unknown
+instead of risking a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.context import actor_view, recipient, subscriber_view, tenant_view
+from activities.heartbeat import heartbeating
+from activities.models import StepInput, StepOutcome
+from activities.preferences import channel_allowed
+from activities.providers import ProviderSource
+from activities.recipients import claim_batch
+from channels import Channel, ChannelProvider, DeliveryError, InAppMessage, PermanentDeliveryError, ProviderContext
+from channels.steps import STEP_KINDS, Unreachable, template_sources
+from store import deliveries, preferences, subscribers, tenants
+from store.engine import Sessions
+from store.models import Job, Message, Notification, Subscriber
+from store.preferences import PreferencePair
+from templates import TemplateRenderer, TemplateRenderError
+
+SAMPLE_IDS = 40
+FINAL = frozenset({"completed", "skipped", "failed"})
+
+
+@dataclass
+class Delivery:
+    key: str
+    notification: Notification
+    subscriber: Subscriber
+    job_id: uuid.UUID
+    message: BaseModel
+
+
+@dataclass
+class Ledger:
+    """What one attempt decided, written in one transaction at its end."""
+
+    details: list[dict[str, Any]] = field(default_factory=list)
+    jobs: dict[uuid.UUID, str] = field(default_factory=dict)
+    retry: list[str] = field(default_factory=list)
+    # Keys whose marker an earlier, crashed attempt left behind.
+    unknown: list[str] = field(default_factory=list)
+
+    def note(self, n: Notification, job_id: uuid.UUID | None, status: str, detail: str, **extra: Any) -> None:
+        self.details.append({
+            "environment_id": n.environment_id, "notification_id": n.id, "job_id": job_id,
+            "subscriber_id": n.subscriber_id, "transaction_id": n.transaction_id, "status": status,
+            "detail": detail, **extra,
+        })
+
+
+class _Collector:
+    """An in-app sink that gathers rows so a whole batch is inserted in one statement."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    async def __call__(self, message: InAppMessage, *, idempotency_key: str) -> str:
+        message_id = uuid.uuid4()
+        self.rows[idempotency_key] = {
+            "id": message_id, "subject": message.subject, "content": message.content, "avatar": message.avatar,
+            "cta": message.cta, "payload": message.payload,
+        }
+        return str(message_id)
+
+
+class DispatchActivities:
+    """Runs one channel step for one batch: decide, render, deliver, record."""
+
+    def __init__(
+        self, *, sessions: Sessions, renderer: TemplateRenderer, providers: ProviderSource, concurrency: int = 16
+    ) -> None:
+        self._sessions = sessions
+        self._renderer = renderer
+        self._providers = providers
+        self._concurrency = concurrency
+
+    @activity.defn
+    async def send_step(self, inp: StepInput) -> StepOutcome:
+        """Deliver step ``inp.step_index`` to every recipient of ``inp.batch`` that wants it."""
+        async with heartbeating():
+            return await self._send(inp)
+
+    async def _send(self, inp: StepInput) -> StepOutcome:
+        ctx = inp.context
+        step = ctx.workflow.steps[inp.step_index]
+        kind = STEP_KINDS.get(step.type)
+        if kind is None:
+            raise ApplicationError(f"unknown step type {step.type!r}", type="unknown_step", non_retryable=True)
+        env = uuid.UUID(ctx.environment_id)
+        async with self._sessions() as session, session.begin():
+            claimed = await claim_batch(session, ctx, inp.batch)
+            actor = await subscribers.get(session=session, environment_id=env, subscriber_id=ctx.actor.subscriber_id) \
+                if ctx.actor else None
+            tenant = await tenants.get(session=session, environment_id=env, identifier=ctx.tenant.identifier) \
+                if ctx.tenant else None
+            jobs = await deliveries.ensure_jobs(
+                session=session, environment_id=env, notification_ids=[n.id for n, _ in claimed], step_id=step.id,
+                step_type=step.type,
+            )
+            prefs = await preferences.for_subscribers(
+                session=session, environment_id=env, subscriber_pks=[s.id for _, s in claimed],
+                workflow_id=uuid.UUID(ctx.workflow.id),
+            )
+            keys = {n.id: f"{inp.batch.key}:{step.id}:{s.subscriber_id}" for n, s in claimed}
+            earlier = await deliveries.messages_by_key(session=session, keys=keys.values())
+        sample = [s.subscriber_id for _, s in claimed][:SAMPLE_IDS]
+        outcome = StepOutcome(step_id=step.id, recipients=len(claimed), sample_subscriber_ids=sample)
+        ledger = Ledger()
+        base = {"payload": ctx.payload, "actor": actor_view(ctx.actor, actor),
+                "tenant": tenant_view(ctx.tenant, tenant), "step": {}}
+        pending = [
+            d for n, sub in claimed
+            if (d := self._plan(inp, n, sub, jobs[n.id], keys[n.id], earlier, prefs, base, ledger, outcome))
+        ]
+        if pending:
+            await self._deliver(inp, kind.channel, pending, ledger, outcome)
+        async with self._sessions() as session, session.begin():
+            for key in ledger.unknown:
+                await deliveries.finish_message(session=session, key=key, values={"status": "warning",
+                                                "error_text": "outcome unknown: worker stopped mid-send"})
+            await deliveries.add_details(session=session, rows=ledger.details)
+            await deliveries.set_job_status(session=session, statuses=ledger.jobs)
+        if ledger.retry:
+            raise ApplicationError(
+                f"{len(ledger.retry)} of {len(pending)} deliveries failed temporarily; retrying them",
+                type="retryable_delivery",
+            )
+        return outcome
+
+    def _plan(
+        self, inp: StepInput, n: Notification, sub: Subscriber, job: Job, key: str,
+        earlier: Mapping[str, Message], prefs: Mapping[uuid.UUID, PreferencePair], base: dict[str, Any],
+        ledger: Ledger, outcome: StepOutcome,
+    ) -> Delivery | None:
+        """Decide one recipient: already handled, skipped, failed to render, or to be delivered."""
+        ctx = inp.context
+        step = ctx.workflow.steps[inp.step_index]
+        kind = STEP_KINDS[step.type]
+        job_id = job.id
+        if job.status in FINAL:
+            return None  # an earlier attempt decided this recipient and recorded why
+        if (prior := earlier.get(key)) is not None:
+            if prior.status == "transmitting":
+                ledger.note(n, job_id, "warning", "The worker stopped while this message was being transmitted; "
+                            "it was not sent again, to avoid a duplicate", channel=step.type)
+                ledger.jobs[job_id] = "completed"
+                ledger.unknown.append(key)
+            return None  # otherwise an earlier attempt finished it and recorded its details
+        global_row, workflow_row = prefs.get(sub.id, (None, None))
+        allowed, why = channel_allowed(
+            step.type, workflow=ctx.workflow, global_row=global_row, workflow_row=workflow_row
+        )
+        if not allowed:
+            outcome.skipped += 1
+            ledger.jobs[job_id] = "skipped"
+            ledger.note(n, job_id, "success", f"Step skipped: {step.type} is off ({why})", channel=step.type)
+            return None
+        try:
+            rendered = self._renderer.render_fields(
+                template_sources(kind, step.controls), {**base, "subscriber": subscriber_view(sub)},
+                html_fields=kind.html_fields(), step=step.id,
+            )
+            message = kind.build_message(rendered, recipient=recipient(sub), payload=ctx.payload)
+        except Unreachable as exc:
+            outcome.skipped += 1
+            ledger.jobs[job_id] = "skipped"
+            ledger.note(n, job_id, "warning", f"Step skipped: {exc}", channel=step.type)
+            return None
+        except (TemplateRenderError, ValidationError) as exc:
+            outcome.failed += 1
+            ledger.jobs[job_id] = "failed"
+            ledger.note(n, job_id, "failed", f"Rendering failed: {exc}", channel=step.type)
+            return None
+        return Delivery(key, n, sub, job_id, message)
+
+    async def _deliver(
+        self, inp: StepInput, channel: Channel, pending: list[Delivery], ledger: Ledger, outcome: StepOutcome
+    ) -> None:
+        ctx = inp.context
+        collector = _Collector()
+        provider = self._providers.provider_for(
+            channel, environment_id=ctx.environment_id, overrides=ctx.overrides,
+            context=ProviderContext(in_app_sink=collector),
+        )
+        if provider is None:
+            for d in pending:
+                outcome.failed += 1
+                ledger.jobs[d.job_id] = "failed"
+                ledger.note(d.notification, d.job_id, "failed", f"No active integration for the {channel} channel",
+                            channel=channel.value, source="credentials")
+            return
+        rows = {d.key: self._message_row(inp, d, provider.id) for d in pending}
+        if channel != Channel.IN_APP:
+            # Committed before the first byte leaves, so a retry after a crash never resends.
+            async with self._sessions() as session, session.begin():
+                await deliveries.insert_messages(session=session, rows=list(rows.values()))
+        results = await self._send_all(provider, pending)
+        last_attempt = activity.info().attempt >= inp.max_attempts
+        async with self._sessions() as session, session.begin():
+            if channel == Channel.IN_APP:
+                stored = [rows[k] | {**collector.rows[k], "status": "sent"} for k in rows if k in collector.rows]
+                await deliveries.insert_messages(session=session, rows=stored)
+            for d, result in zip(pending, results, strict=True):
+                values = self._record(d, result, provider.id, channel, ledger, outcome, last_attempt)
+                if channel == Channel.IN_APP:
+                    continue
+                if values is None:
+                    await deliveries.forget_messages(session=session, keys=[d.key])
+                else:
+                    await deliveries.finish_message(session=session, key=d.key, values=values)
+
+    async def _send_all(self, provider: ChannelProvider[Any, Any], pending: list[Delivery]) -> list[Any]:
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def one(d: Delivery) -> Any:
+            async with gate:
+                try:
+                    return await provider.send(d.message, idempotency_key=d.key)
+                except Exception as exc:  # a plugin may raise anything; the ledger classifies it
+                    return exc
+
+        return await asyncio.gather(*(one(d) for d in pending))
+
+    def _record(
+        self, d: Delivery, result: Any, provider_id: str, channel: Channel, ledger: Ledger, outcome: StepOutcome,
+        last_attempt: bool,
+    ) -> dict[str, Any] | None:
+        """Note one send's outcome; return the message's final columns, or None to allow a resend."""
+        n = d.notification
+        if not isinstance(result, BaseException):
+            outcome.sent += 1
+            ledger.jobs[d.job_id] = "completed"
+            ledger.note(n, d.job_id, "success", "Message sent", channel=channel.value, provider_id=provider_id,
+                        raw=result.detail or None)
+            return {"status": "sent", "provider_message_id": result.provider_message_id}
+        code = getattr(result, "provider_code", None)
+        permanent = isinstance(result, PermanentDeliveryError)
+        text = str(result) if isinstance(result, DeliveryError) else f"{type(result).__name__}: {result}"
+        if permanent or last_attempt:
+            outcome.failed += 1
+            ledger.jobs[d.job_id] = "failed"
+            ledger.note(n, d.job_id, "failed", f"Delivery failed: {text}", channel=channel.value,
+                        provider_id=provider_id, raw={"providerCode": code} if code else None)
+            return {"status": "error", "error_text": text}
+        ledger.retry.append(d.key)
+        ledger.note(n, d.job_id, "warning", f"Delivery failed, will retry: {text}", channel=channel.value,
+                    provider_id=provider_id, raw={"providerCode": code} if code else None)
+        return None
+
+    def _message_row(self, inp: StepInput, d: Delivery, provider_id: str) -> dict[str, Any]:
+        ctx, n = inp.context, d.notification
+        msg = d.message.model_dump()
+        return {
+            "environment_id": n.environment_id, "idempotency_key": d.key, "notification_id": n.id,
+            "job_id": d.job_id, "workflow_id": n.workflow_id, "subscriber_pk": d.subscriber.id,
+            "subscriber_id": d.subscriber.subscriber_id, "transaction_id": ctx.transaction_id,
+            "channel": ctx.workflow.steps[inp.step_index].type, "step_id": ctx.workflow.steps[inp.step_index].id,
+            "subject": msg.get("subject"), "content": msg.get("html") or msg.get("content") or msg.get("text") or "",
+            "payload": ctx.payload, "tags": ctx.workflow.tags, "provider_id": provider_id, "status": "transmitting",
+        }

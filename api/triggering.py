@@ -1,0 +1,133 @@
+"""Turn trigger bodies into trigger workflow starts: the checks Novu answers synchronously.
+
+One event becomes either a ``TriggerInput`` to start or a ``TriggerResult`` that says why not
+(inactive workflow, no steps, unknown tenant). Unknown workflows and payloads failing the
+workflow's schema are errors of the request (422 / 400) on the single route and an ``error``
+result inside a bulk.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from jsonschema.exceptions import best_match
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.auth import Principal
+from api.errors import ApiError, BadRequest, ServiceUnavailable, Unprocessable
+from api.schemas.events import BroadcastBody, TopicRecipient, TriggerBody, TriggerResult
+from api.workflow_cache import WorkflowCache
+from clarion.settings import Settings
+from store import tenants
+from workflows.inputs import SendPolicy, SubscriberInput, TenantInput, TriggerContext, TriggerInput
+from workflows.search import trigger_workflow_id
+from workflows.summary import trigger_attributes, trigger_summary
+from workflows.trigger import TriggerWorkflow
+
+
+@dataclass(frozen=True)
+class Planned:
+    """An event that passed every check, ready to start."""
+
+    input: TriggerInput
+
+    @property
+    def result(self) -> TriggerResult:
+        return TriggerResult(acknowledged=True, status="processed", transaction_id=self.input.context.transaction_id)
+
+
+def send_policy(settings: Settings) -> SendPolicy:
+    return SendPolicy(max_attempts=settings.worker.send_max_attempts,
+                      heartbeat_seconds=settings.worker.send_heartbeat_seconds)
+
+
+class Triggers:
+    """Plans and starts trigger workflows for one API process."""
+
+    def __init__(self, *, settings: Settings, cache: WorkflowCache) -> None:
+        self._settings = settings
+        self.cache = cache
+        self.task_queue = settings.temporal.task_queue
+
+    async def plan(
+        self, body: TriggerBody | BroadcastBody, principal: Principal, session: AsyncSession
+    ) -> Planned | TriggerResult:
+        """Check one event; raise ``ApiError`` for a bad request, return a status for a refused one."""
+        env = principal.environment_id
+        txid = body.transaction_id or uuid.uuid4().hex
+
+        def refused(status: str) -> TriggerResult:
+            return TriggerResult.model_validate({"acknowledged": True, "status": status, "transaction_id": txid})
+
+        cached = await self.cache.get(session, env, body.name)
+        if cached is None:
+            raise Unprocessable(
+                "workflow_not_found", field_errors={"name": f"workflow_not_found: no workflow {body.name!r} exists"},
+            )
+        if not cached.active:
+            return refused("trigger_not_active")
+        if not cached.snapshot.steps:
+            return refused("no_workflow_steps_defined")
+        if not any(step.active for step in cached.snapshot.steps):
+            return refused("no_workflow_active_steps_defined")
+        if cached.payload_validator is not None:
+            error = best_match(cached.payload_validator.iter_errors(body.payload))
+            if error is not None:
+                field = ".".join(["payload", *(str(p) for p in error.absolute_path)])
+                raise BadRequest(f"payload does not match the workflow's schema: {error.message}",
+                                 field_errors={field: error.message})
+        tenant = TenantInput(identifier=body.tenant) if isinstance(body.tenant, str) else body.tenant
+        known = isinstance(body.tenant, str) and await tenants.get(
+            session=session, environment_id=env, identifier=body.tenant
+        )
+        if isinstance(body.tenant, str) and not known:
+            return refused("no_tenant_found")
+        actor = SubscriberInput(subscriber_id=body.actor) if isinstance(body.actor, str) else body.actor
+        context = TriggerContext(
+            environment_id=str(env), organization_id=str(principal.organization_id), transaction_id=txid,
+            workflow=cached.snapshot, payload=body.payload, overrides=body.overrides, actor=actor, tenant=tenant,
+        )
+        inp = TriggerInput(context=context, batch_size=self._settings.worker.recipients_per_batch,
+                           policy=send_policy(self._settings))
+        if isinstance(body, BroadcastBody):
+            inp.everyone = True
+            return Planned(inp)
+        subscribers: dict[str, SubscriberInput] = {}
+        for recipient in body.recipients():
+            if isinstance(recipient, TopicRecipient):
+                inp.topic_keys.append(recipient.topic_key)
+            elif isinstance(recipient, str):
+                subscribers.setdefault(recipient, SubscriberInput(subscriber_id=recipient))
+            else:
+                subscribers[recipient.subscriber_id] = recipient  # the fullest (last) object wins
+        inp.subscribers = list(subscribers.values())
+        inp.topic_keys = list(dict.fromkeys(inp.topic_keys))
+        return Planned(inp)
+
+    async def start(self, client: Client, planned: Planned) -> None:
+        """Start the trigger workflow; a transactionId seen before is answered without a second run."""
+        inp = planned.input
+        try:
+            await client.start_workflow(
+                TriggerWorkflow.run,
+                inp,
+                id=trigger_workflow_id(inp.context.environment_id, inp.context.transaction_id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=trigger_attributes(inp),
+                static_summary=trigger_summary(inp),
+            )
+        except WorkflowAlreadyStartedError:
+            return
+        except RPCError as exc:
+            raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
+
+    @staticmethod
+    def error_result(exc: ApiError, transaction_id: str | None) -> TriggerResult:
+        reasons = [f"{field}: {message}" for field, message in exc.field_errors.items()] or [exc.message]
+        return TriggerResult(acknowledged=False, status="error", transaction_id=transaction_id, error=reasons)

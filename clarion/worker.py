@@ -1,0 +1,72 @@
+"""The Temporal worker: every workflow and activity of Clarion, wired to the store and providers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.dispatch import DispatchActivities
+from activities.providers import ProviderSource, SettingsProviders
+from activities.recipients import RecipientActivities
+from api.services import connect_temporal
+from channels import ChannelRegistry
+from store.engine import Sessions, create_engine, make_sessions
+from templates import TemplateRenderer
+from workflows.bulk import BulkTriggerWorkflow
+from workflows.run import RunWorkflow
+from workflows.trigger import TriggerWorkflow
+
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+WORKFLOWS = [TriggerWorkflow, RunWorkflow, BulkTriggerWorkflow]
+
+
+def build_worker(
+    client: Client, settings: Settings, *, sessions: Sessions, providers: ProviderSource, task_queue: str | None = None
+) -> Worker:
+    dispatch = DispatchActivities(
+        sessions=sessions, renderer=TemplateRenderer(), providers=providers,
+        concurrency=settings.worker.send_concurrency,
+    )
+    recipients = RecipientActivities(sessions=sessions)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal.task_queue,
+        workflows=WORKFLOWS,
+        activities=[dispatch.send_step, recipients.resolve_recipients],
+        max_concurrent_activities=settings.worker.max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker.max_concurrent_workflow_tasks,
+    )
+
+
+def load_channels() -> ChannelRegistry:
+    registry, failures = ChannelRegistry.from_entry_points()
+    for failure in failures:
+        logger.error("channel provider %s not loaded: %s", failure.entry_point, failure.error)
+    return registry
+
+
+@asynccontextmanager
+async def open_worker(
+    settings: Settings, *, client: Client | None = None, sessions: Sessions | None = None,
+    task_queue: str | None = None,
+) -> AsyncIterator[Worker]:
+    """A running worker (and its database engine when none is handed in), stopped on exit."""
+    engine = None
+    if sessions is None:
+        engine = create_engine(settings.database_url, pool_size=settings.database.pool_size)
+        sessions = make_sessions(engine)
+    client = client or await connect_temporal(settings, lazy=False)
+    providers = SettingsProviders(registry=load_channels(), smtp=settings.smtp)
+    worker = build_worker(client, settings, sessions=sessions, providers=providers, task_queue=task_queue)
+    try:
+        async with worker:
+            yield worker
+    finally:
+        if engine is not None:
+            await engine.dispose()

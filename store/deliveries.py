@@ -1,0 +1,117 @@
+"""Writes of a running notification: claimed recipients, jobs, messages and execution details.
+
+A run claims its recipients by inserting one notification per (transaction, subscriber); the
+unique constraint lets exactly one run claim a subscriber that several topics of the same
+trigger contain, and makes a retried claim a no-op.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.base import utcnow
+from store.bulk import insert_many_ignoring_conflicts
+from store.models import ExecutionDetail, Job, Message, Notification, Subscriber
+
+
+async def claim(
+    *, session: AsyncSession, run_key: str, subscribers: Sequence[Subscriber], fields: Mapping[str, Any]
+) -> list[tuple[Notification, Subscriber]]:
+    """Insert a notification per subscriber for this run and return those the run owns.
+
+    ``fields`` holds the columns shared by every notification of the trigger (environment,
+    transaction, workflow, payload...).
+    """
+    now = utcnow()
+    rows = [
+        {"id": uuid.uuid4(), "subscriber_pk": s.id, "subscriber_id": s.subscriber_id,
+         "temporal_workflow_id": run_key, "created_at": now, "updated_at": now, **fields}
+        for s in subscribers
+    ]
+    await insert_many_ignoring_conflicts(session=session, model=Notification, rows=rows)
+    return await claimed(
+        session=session, environment_id=fields["environment_id"], transaction_id=fields["transaction_id"],
+        run_key=run_key,
+    )
+
+
+async def claimed(
+    *, session: AsyncSession, environment_id: uuid.UUID, transaction_id: str, run_key: str
+) -> list[tuple[Notification, Subscriber]]:
+    result = await session.execute(
+        select(Notification, Subscriber)
+        .join(Subscriber, Subscriber.id == Notification.subscriber_pk)
+        .where(
+            Notification.environment_id == environment_id,
+            Notification.transaction_id == transaction_id,
+            Notification.temporal_workflow_id == run_key,
+        )
+        .order_by(Notification.subscriber_id)
+    )
+    return [(n, s) for n, s in result]
+
+
+async def ensure_jobs(
+    *, session: AsyncSession, environment_id: uuid.UUID, notification_ids: Sequence[uuid.UUID], step_id: str,
+    step_type: str,
+) -> dict[uuid.UUID, Job]:
+    now = utcnow()
+    rows = [
+        {"id": uuid.uuid4(), "environment_id": environment_id, "notification_id": nid, "step_id": step_id,
+         "step_type": step_type, "status": "running", "created_at": now, "updated_at": now}
+        for nid in notification_ids
+    ]
+    if not rows:
+        return {}
+    await insert_many_ignoring_conflicts(session=session, model=Job, rows=rows)
+    jobs = await session.scalars(select(Job).where(Job.notification_id.in_(notification_ids), Job.step_id == step_id))
+    return {job.notification_id: job for job in jobs}
+
+
+async def set_job_status(*, session: AsyncSession, statuses: Mapping[uuid.UUID, str]) -> None:
+    by_status: dict[str, list[uuid.UUID]] = {}
+    for job_id, status in statuses.items():
+        by_status.setdefault(status, []).append(job_id)
+    for status, ids in by_status.items():
+        await session.execute(update(Job).where(Job.id.in_(ids)).values(status=status, updated_at=utcnow()))
+
+
+async def messages_by_key(*, session: AsyncSession, keys: Iterable[str]) -> dict[str, Message]:
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Message).where(Message.idempotency_key.in_(wanted)))
+    return {m.idempotency_key: m for m in rows}
+
+
+async def insert_messages(*, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert messages, skipping any whose idempotency key is already stored."""
+    now = utcnow()
+    await insert_many_ignoring_conflicts(
+        session=session, model=Message,
+        rows=[{"id": uuid.uuid4(), "created_at": now, "updated_at": now, **row} for row in rows],
+    )
+
+
+async def finish_message(*, session: AsyncSession, key: str, values: Mapping[str, Any]) -> None:
+    await session.execute(
+        update(Message).where(Message.idempotency_key == key).values(**values, updated_at=utcnow())
+    )
+
+
+async def forget_messages(*, session: AsyncSession, keys: Sequence[str]) -> None:
+    """Drop transmission markers of sends that failed for sure, so a retry may send them."""
+    if keys:
+        await session.execute(delete(Message).where(Message.idempotency_key.in_(keys)))
+
+
+async def add_details(*, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    now = utcnow()
+    if rows:
+        session.add_all(ExecutionDetail(id=uuid.uuid4(), created_at=now, **row) for row in rows)
+        await session.flush()

@@ -1,0 +1,142 @@
+"""A real Temporal dev server per test session, a real SMTP server, and the API + worker in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from clarion.dev import temporal_binary
+from clarion.seed import WELCOME_STEPS
+from clarion.settings import Settings, SmtpSettings, TemporalSettings, WorkerSettings
+from clarion.worker import open_worker
+from store import workflows as workflow_store
+from store.engine import Sessions, make_sessions
+from store.models import Message as StoredMessage
+from tests.factories import Tenancy, two_environments
+from workflows.inputs import RunResult
+from workflows.search import ALL
+
+DEV_SERVER_ARGS = ["--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000", "--log-level", "error"]
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One Temporal dev server for the whole session, from the installed binary (never a download)."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        search_attributes=ALL,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=DEV_SERVER_ARGS,
+    )
+    yield env
+    await env.shutdown()
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server received; ``hold`` delays the reply to DATA (a slow server)."""
+
+    messages: list[Message] = field(default_factory=list)
+    data_started: asyncio.Event | None = None
+    hold_seconds: float = 0.0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        raw = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
+        self.messages.append(email.message_from_bytes(raw))
+        if self.hold_seconds:
+            await asyncio.sleep(self.hold_seconds)
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture
+def smtp() -> AsyncIterator[tuple[Mailbox, int]] | Any:
+    box = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Pipeline:
+    client: httpx.AsyncClient
+    app: FastAPI
+    temporal: Client
+    sessions: Sessions
+    tenancy: Tenancy
+    settings: Settings
+    mailbox: Mailbox
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"ApiKey {self.tenancy.key_a}"}
+
+    async def trigger(self, body: dict[str, Any], **kwargs: Any) -> httpx.Response:
+        return await self.client.post("/v1/events/trigger", json=body, headers=self.headers, **kwargs)
+
+    async def finish(self, transaction_id: str, environment_id: uuid.UUID | None = None) -> RunResult:
+        env = environment_id or self.tenancy.env_a.id
+        handle = self.temporal.get_workflow_handle(f"trigger:{env}:{transaction_id}", result_type=RunResult)
+        return await handle.result()
+
+    async def messages(self, **where: Any) -> list[StoredMessage]:
+        async with self.sessions() as session:
+            query = select(StoredMessage).filter_by(**where).order_by(StoredMessage.created_at)
+            return list(await session.scalars(query))
+
+
+def pipeline_settings(port: int, task_queue: str) -> Settings:
+    return Settings(
+        mode="dev",
+        temporal=TemporalSettings(task_queue=task_queue),
+        smtp=SmtpSettings(host="127.0.0.1", port=port, security="none", from_address="clarion@example.test"),
+        worker=WorkerSettings(recipients_per_batch=50, send_heartbeat_seconds=2, send_max_attempts=3),
+    )
+
+
+@pytest.fixture
+async def pipeline(
+    engine: AsyncEngine, temporal_env: WorkflowEnvironment, smtp: tuple[Mailbox, int]
+) -> AsyncIterator[Pipeline]:
+    """API and worker in this process on a fresh task queue, over a fresh database."""
+    mailbox, port = smtp
+    sessions = make_sessions(engine)
+    tenancy = await two_environments(sessions)
+    async with sessions() as session, session.begin():
+        for env in (tenancy.env_a, tenancy.env_b):
+            await workflow_store.upsert(session=session, environment_id=env.id, identifier="welcome",
+                                        values={"name": "Welcome", "steps": WELCOME_STEPS})
+    settings = pipeline_settings(port, f"tq-{uuid.uuid4().hex}")
+    app = create_app(settings, sessions=sessions, temporal=temporal_env.client)
+    async with (
+        open_worker(settings, client=temporal_env.client, sessions=sessions),
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        yield Pipeline(client, app, temporal_env.client, sessions, tenancy, settings, mailbox)

@@ -1,0 +1,45 @@
+"""A bulk trigger: one workflow start for up to 100 events, each then its own trigger workflow."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+from workflows.inputs import BulkInput, TriggerInput
+from workflows.search import trigger_workflow_id
+from workflows.summary import trigger_attributes, trigger_summary
+from workflows.trigger import TriggerWorkflow
+
+
+@workflow.defn
+class BulkTriggerWorkflow:
+    @workflow.run
+    async def run(self, inp: BulkInput) -> int:
+        """Start every event's trigger workflow (abandoned, so they outlive this one); return how many started.
+
+        A trigger workflow's id comes from its transactionId, so an event repeated in the bulk or
+        triggered before is not started twice.
+        """
+
+        async def start(event: TriggerInput) -> bool:
+            ctx = event.context
+            try:
+                await workflow.start_child_workflow(
+                    TriggerWorkflow.run,
+                    event,
+                    id=trigger_workflow_id(ctx.environment_id, ctx.transaction_id),
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                    search_attributes=trigger_attributes(event),
+                    static_summary=trigger_summary(event),
+                )
+            except WorkflowAlreadyStartedError:
+                return False
+            return True
+
+        # Started together (one workflow task), not one after another.
+        return sum(await asyncio.gather(*(start(event) for event in inp.events)))

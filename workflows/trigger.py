@@ -1,0 +1,62 @@
+"""The workflow of one triggered event: resolve recipients, then run the steps per batch."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.workflow import ParentClosePolicy
+
+from workflows.inputs import RunInput, RunResult, TriggerInput
+from workflows.run import RunWorkflow
+from workflows.steps import run_steps
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import Batch, ResolveInput
+    from activities.recipients import RecipientActivities
+
+# Child runs are started in waves so a 100 000-member topic never has thousands in flight.
+WAVE = 50
+
+
+@workflow.defn
+class TriggerWorkflow:
+    @workflow.run
+    async def run(self, inp: TriggerInput) -> RunResult:
+        """Deliver one event: inline for one small batch, else one child run per batch."""
+        own_id = workflow.info().workflow_id
+        if inp.fits_inline():
+            batch = Batch(key=own_id, kind="inline", subscribers=inp.subscribers)
+            return await run_steps(RunInput(context=inp.context, batch=batch, policy=inp.policy), tag_subscribers=False)
+        workflow.set_current_details("resolving recipients")
+        resolved = await workflow.execute_activity_method(
+            RecipientActivities.resolve_recipients,
+            ResolveInput(context=inp.context, subscribers=inp.subscribers, topic_keys=inp.topic_keys,
+                         everyone=inp.everyone, batch_size=inp.batch_size),
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(seconds=inp.policy.heartbeat_seconds),
+        )
+        total = RunResult(runs=0, missing_topics=resolved.missing_topics)
+        batches = resolved.batches
+        if len(batches) == 1:
+            only = RunInput(context=inp.context, batch=batches[0].model_copy(update={"key": own_id}), policy=inp.policy)
+            total.add(await run_steps(only, tag_subscribers=True))
+            return total
+
+        async def child(index: int, batch: Batch) -> RunResult:
+            return await workflow.execute_child_workflow(
+                RunWorkflow.run,
+                RunInput(context=inp.context, batch=batch, policy=inp.policy),
+                id=f"{own_id}:run:{index}",
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+                static_summary=f"{inp.context.workflow.identifier}: batch {index + 1} of {len(batches)}",
+            )
+
+        for start in range(0, len(batches), WAVE):
+            wave = batches[start : start + WAVE]
+            workflow.set_current_details(f"running batches {start + 1}-{start + len(wave)} of {len(batches)}")
+            # Started together: all child commands leave in one workflow task.
+            for result in await asyncio.gather(*(child(start + i, b) for i, b in enumerate(wave))):
+                total.add(result)
+        return total
