@@ -11,11 +11,16 @@ from temporalio.client import Client
 
 from api.auth import KeyCache
 from api.error_handlers import install_error_handlers
+from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from api.routes import environments, health
+from api.routes import environments, events, execution_details, health, notifications
+from api.routes import workflows as workflow_routes
 from api.services import open_services
+from api.triggering import Triggers
+from api.workflow_cache import WorkflowCache
 from clarion.settings import Settings
 from store.engine import Sessions
+from templates.renderer import TemplateRenderer
 
 DESCRIPTION = """Clarion turns events into durable notification workflows on Temporal.
 
@@ -47,6 +52,9 @@ def create_app(settings: Settings, *, temporal: Client | None = None, sessions: 
     )
     app.state.settings = settings
     app.state.key_cache = KeyCache()
+    app.state.triggers = Triggers(settings=settings, cache=WorkflowCache())
+    # One renderer per process: it caches compiled templates (P10).
+    app.state.renderer = TemplateRenderer()
     install_error_handlers(app)
 
     def body_limit(path: str) -> int:
@@ -54,8 +62,13 @@ def create_app(settings: Settings, *, temporal: Client | None = None, sessions: 
             return settings.api.max_trigger_body_bytes
         return settings.api.max_body_bytes
 
+    app.add_middleware(IdempotencyMiddleware)  # innermost: after the body limit and request id
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(environments.router)
+    app.include_router(events.router)
+    app.include_router(workflow_routes.router)
+    app.include_router(notifications.router)
+    app.include_router(execution_details.router)
     return app

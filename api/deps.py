@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.auth import KeyCache, Principal, resolve_principal, scope_checker
 from api.services import Services
 from clarion.settings import Settings
+from templates.renderer import TemplateRenderer
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -33,10 +34,16 @@ def get_temporal(request: Request) -> Client:
     return get_services(request).temporal
 
 
+def get_renderer(request: Request) -> TemplateRenderer:
+    renderer: TemplateRenderer = request.app.state.renderer
+    return renderer
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+RendererDep = Annotated[TemplateRenderer, Depends(get_renderer)]
 
 
 async def authenticate(request: Request, session: SessionDep) -> Principal:

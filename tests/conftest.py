@@ -12,14 +12,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from clarion.dev import temporal_binary
 from clarion.settings import Settings
 from store.engine import Sessions, create_engine, make_sessions
 from store.migrate import upgrade
 from tests.factories import Tenancy, two_environments
+from workflows.search import ALL
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+DEV_SERVER_ARGS = ["--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000", "--log-level", "error"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,6 +69,19 @@ async def engine(
         await eng.dispose()
         await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One Temporal dev server for the whole session, from the installed binary (never a download)."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        search_attributes=ALL,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=DEV_SERVER_ARGS,
+    )
+    yield env
+    await env.shutdown()
 
 
 @dataclass

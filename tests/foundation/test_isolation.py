@@ -14,11 +14,11 @@ from tests.factories import two_environments
 PUBLIC = {"/health", "/ready"}
 
 
-async def test_every_route_refuses_or_hides_a_foreign_environment(engine):
+async def test_every_route_refuses_or_hides_a_foreign_environment(engine, temporal_env):
     sessions = make_sessions(engine)
     t = await two_environments(sessions, slug_a="secret-a")
     env_a, key_b = t.env_a, t.key_b
-    app = create_app(Settings(mode="dev"), sessions=sessions, temporal=object())  # type: ignore[arg-type]
+    app = create_app(Settings(mode="dev"), sessions=sessions, temporal=temporal_env.client)
     # The OpenAPI document lists every route of every included router (and keeps /docs complete).
     routes = [(p, {m.upper() for m in ops}) for p, ops in app.openapi()["paths"].items() if p not in PUBLIC]
     assert routes, "the app registers no authenticated route"

@@ -7,6 +7,7 @@ import email
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -19,11 +20,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from clarion.dev import temporal_binary
 from clarion.seed import WELCOME_STEPS
 from clarion.settings import Settings, SmtpSettings, TemporalSettings, WorkerSettings
 from clarion.worker import open_worker
@@ -32,22 +32,6 @@ from store.engine import Sessions, make_sessions
 from store.models import Message as StoredMessage
 from tests.factories import Tenancy, two_environments
 from workflows.inputs import RunResult
-from workflows.search import ALL
-
-DEV_SERVER_ARGS = ["--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000", "--log-level", "error"]
-
-
-@pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    """One Temporal dev server for the whole session, from the installed binary (never a download)."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=ALL,
-        data_converter=pydantic_data_converter,
-        dev_server_extra_args=DEV_SERVER_ARGS,
-    )
-    yield env
-    await env.shutdown()
 
 
 @dataclass
@@ -55,7 +39,6 @@ class Mailbox:
     """What a real SMTP server received; ``hold`` delays the reply to DATA (a slow server)."""
 
     messages: list[Message] = field(default_factory=list)
-    data_started: asyncio.Event | None = None
     hold_seconds: float = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
@@ -103,7 +86,14 @@ class Pipeline:
     async def finish(self, transaction_id: str, environment_id: uuid.UUID | None = None) -> RunResult:
         env = environment_id or self.tenancy.env_a.id
         handle = self.temporal.get_workflow_handle(f"trigger:{env}:{transaction_id}", result_type=RunResult)
-        return await handle.result()
+        for _ in range(600):  # a bulk trigger starts its events' workflows a moment after answering
+            try:
+                return await handle.result()
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"no trigger workflow for {transaction_id}")
 
     async def messages(self, **where: Any) -> list[StoredMessage]:
         async with self.sessions() as session:
@@ -120,23 +110,33 @@ def pipeline_settings(port: int, task_queue: str) -> Settings:
     )
 
 
+@asynccontextmanager
+async def open_pipeline(
+    sessions: Sessions, temporal: Client, mailbox: Mailbox, settings: Settings, *, worker: bool = True
+) -> AsyncIterator[Pipeline]:
+    """The API (and, unless told otherwise, a worker) in this process, over a seeded database."""
+    tenancy = await two_environments(sessions)
+    async with sessions() as session, session.begin():
+        for env in (tenancy.env_a, tenancy.env_b):
+            await workflow_store.upsert(session=session, environment_id=env.id, identifier="welcome",
+                                        values={"name": "Welcome", "steps": WELCOME_STEPS})
+    app = create_app(settings, sessions=sessions, temporal=temporal)
+    async with AsyncExitStack() as stack:
+        if worker:
+            await stack.enter_async_context(open_worker(settings, client=temporal, sessions=sessions))
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        )
+        yield Pipeline(client, app, temporal, sessions, tenancy, settings, mailbox)
+
+
 @pytest.fixture
 async def pipeline(
     engine: AsyncEngine, temporal_env: WorkflowEnvironment, smtp: tuple[Mailbox, int]
 ) -> AsyncIterator[Pipeline]:
     """API and worker in this process on a fresh task queue, over a fresh database."""
     mailbox, port = smtp
-    sessions = make_sessions(engine)
-    tenancy = await two_environments(sessions)
-    async with sessions() as session, session.begin():
-        for env in (tenancy.env_a, tenancy.env_b):
-            await workflow_store.upsert(session=session, environment_id=env.id, identifier="welcome",
-                                        values={"name": "Welcome", "steps": WELCOME_STEPS})
     settings = pipeline_settings(port, f"tq-{uuid.uuid4().hex}")
-    app = create_app(settings, sessions=sessions, temporal=temporal_env.client)
-    async with (
-        open_worker(settings, client=temporal_env.client, sessions=sessions),
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
-        yield Pipeline(client, app, temporal_env.client, sessions, tenancy, settings, mailbox)
+    async with open_pipeline(make_sessions(engine), temporal_env.client, mailbox, settings) as p:
+        yield p
