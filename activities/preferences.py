@@ -36,15 +36,12 @@ def channel_allowed(
 ) -> tuple[bool, str]:
     """Decide one delivery and say why, for the execution details.
 
-    Critical workflows always send. A ``readOnly`` workflow keeps its own defaults. Otherwise the
-    most specific switch wins: the subscriber's per-workflow row, then their global row, then the
-    workflow's default.
+    Critical (read-only) workflows ignore the subscriber's switches and follow their own channel
+    defaults. Otherwise the most specific switch wins: the subscriber's per-workflow row, then
+    their global row, then the workflow's default.
     """
-    if workflow.critical:
-        return True, "critical workflow: preferences bypassed"
-    if (workflow.preferences.get("all") or {}).get("readOnly"):
-        allowed = _default(workflow.preferences, channel)
-        return allowed, "workflow default (read-only preferences)"
+    if workflow.critical or (workflow.preferences.get("all") or {}).get("readOnly"):
+        return _default(workflow.preferences, channel), "critical workflow: subscriber preferences bypassed"
     for source, row in (("workflow preference", workflow_row), ("global preference", global_row)):
         said = _switch(row, channel)
         if said is not None:

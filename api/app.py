@@ -52,7 +52,8 @@ def create_app(settings: Settings, *, temporal: Client | None = None, sessions: 
     )
     app.state.settings = settings
     app.state.key_cache = KeyCache()
-    app.state.triggers = Triggers(settings=settings, cache=WorkflowCache())
+    app.state.workflow_cache = WorkflowCache()
+    app.state.triggers = Triggers(settings=settings, cache=app.state.workflow_cache)
     # One renderer per process: it caches compiled templates (P10).
     app.state.renderer = TemplateRenderer()
     install_error_handlers(app)

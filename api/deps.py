@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api.auth import KeyCache, Principal, resolve_principal, scope_checker
 from api.services import Services
+from api.workflow_cache import WorkflowCache
 from clarion.settings import Settings
 from templates.renderer import TemplateRenderer
 
@@ -63,3 +64,12 @@ async def native_principal(principal: PrincipalDep) -> Principal:
 
 
 NativeAuth = Annotated[Principal, Depends(native_principal)]
+
+
+def get_workflow_cache(request: Request) -> WorkflowCache:
+    cache: WorkflowCache = request.app.state.workflow_cache
+    return cache
+
+
+# Routes that change workflow definitions drop this process's cached copies at once.
+WorkflowCacheDep = Annotated[WorkflowCache, Depends(get_workflow_cache)]

@@ -6,10 +6,12 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import TypedSearchAttributes
 from temporalio.workflow import ParentClosePolicy
 
 from workflows.inputs import RunInput, RunResult, TriggerInput
 from workflows.run import RunWorkflow
+from workflows.search import SUBSCRIBER_ID
 from workflows.steps import run_steps
 
 with workflow.unsafe.imports_passed_through():
@@ -44,12 +46,18 @@ class TriggerWorkflow:
             total.add(await run_steps(only, tag_subscribers=True))
             return total
 
+        # Children carry the trigger's attributes except its subscribers: each run labels its own.
+        inherited = TypedSearchAttributes(
+            [pair for pair in workflow.info().typed_search_attributes if pair.key.name != SUBSCRIBER_ID.name]
+        )
+
         async def child(index: int, batch: Batch) -> RunResult:
             return await workflow.execute_child_workflow(
                 RunWorkflow.run,
                 RunInput(context=inp.context, batch=batch, policy=inp.policy),
                 id=f"{own_id}:run:{index}",
                 parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+                search_attributes=inherited,
                 static_summary=f"{inp.context.workflow.identifier}: batch {index + 1} of {len(batches)}",
             )
 

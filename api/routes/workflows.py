@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
-from api.deps import NativeAuth, RendererDep, SessionDep
+from api.deps import NativeAuth, RendererDep, SessionDep, WorkflowCacheDep
 from api.errors import BadRequest, NotFound
 from api.schemas.workflows import (
     CreateWorkflowDto,
@@ -199,7 +199,12 @@ async def get_workflow(workflow_id: WorkflowKey, principal: NativeAuth, session:
 
 @router.put("/{workflowId}", response_model=WorkflowEnvelope, response_model_by_alias=True)
 async def update_workflow(
-    workflow_id: WorkflowKey, body: UpdateWorkflowDto, principal: NativeAuth, session: SessionDep, renderer: RendererDep
+    workflow_id: WorkflowKey,
+    body: UpdateWorkflowDto,
+    principal: NativeAuth,
+    session: SessionDep,
+    renderer: RendererDep,
+    cache: WorkflowCacheDep,
 ) -> Any:
     """Replace a workflow's name, steps and preferences; optional fields left out keep their value."""
     row = await _load(session, principal, workflow_id)
@@ -219,6 +224,7 @@ async def update_workflow(
             session=session, environment_id=principal.environment_id, workflow_id=row.id, values=values
         )
         await session.commit()
+        cache.invalidate(principal.environment_id)
     except IntegrityError as exc:  # another request took the identifier after our check
         await session.rollback()
         raise _duplicate(identifier) from exc
@@ -227,7 +233,8 @@ async def update_workflow(
 
 @router.patch("/{workflowId}", response_model=WorkflowEnvelope, response_model_by_alias=True)
 async def patch_workflow(
-    workflow_id: WorkflowKey, body: PatchWorkflowDto, principal: NativeAuth, session: SessionDep
+    workflow_id: WorkflowKey, body: PatchWorkflowDto, principal: NativeAuth, session: SessionDep,
+    cache: WorkflowCacheDep,
 ) -> Any:
     """Change some of a workflow's fields (name, description, tags, active, payload schema)."""
     row = await _load(session, principal, workflow_id)
@@ -240,15 +247,19 @@ async def patch_workflow(
         session=session, environment_id=principal.environment_id, workflow_id=row.id, values=values
     )
     await session.commit()
+    cache.invalidate(principal.environment_id)
     return _response(updated or row)
 
 
 @router.delete("/{workflowId}", status_code=204, response_class=Response)
-async def delete_workflow(workflow_id: WorkflowKey, principal: NativeAuth, session: SessionDep) -> Response:
+async def delete_workflow(
+    workflow_id: WorkflowKey, principal: NativeAuth, session: SessionDep, cache: WorkflowCacheDep
+) -> Response:
     """Delete a workflow."""
     row = await _load(session, principal, workflow_id)
     await workflow_store.delete(session=session, environment_id=principal.environment_id, workflow_id=row.id)
     await session.commit()
+    cache.invalidate(principal.environment_id)
     return Response(status_code=204)
 
 

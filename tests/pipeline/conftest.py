@@ -40,12 +40,18 @@ class Mailbox:
 
     messages: list[Message] = field(default_factory=list)
     hold_seconds: float = 0.0
+    # SMTP replies to give the next DATA commands instead of accepting them.
+    replies: list[str] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        if self.replies:
+            return self.replies.pop(0)
         raw = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
         self.messages.append(email.message_from_bytes(raw))
-        if self.hold_seconds:
-            await asyncio.sleep(self.hold_seconds)
+        waited = 0.0
+        while waited < self.hold_seconds:  # re-read each time: a test may release the hold early
+            await asyncio.sleep(0.05)
+            waited += 0.05
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:
@@ -63,6 +69,7 @@ def smtp() -> AsyncIterator[tuple[Mailbox, int]] | Any:
     try:
         yield box, port
     finally:
+        box.hold_seconds = 0
         controller.stop()
 
 
