@@ -6,6 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -19,6 +21,7 @@ from store.engine import Sessions, create_engine, make_sessions
 from templates import TemplateRenderer
 from workflows.bulk import BulkTriggerWorkflow
 from workflows.run import RunWorkflow
+from workflows.search import ALL
 from workflows.trigger import TriggerWorkflow
 
 from .settings import Settings
@@ -54,6 +57,23 @@ def build_worker(
     )
 
 
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Register Clarion's search attributes on a server that lacks them (a fresh production cluster)."""
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+        for key in ALL
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+        logger.info("registered search attributes %s", sorted(missing))
+
+
 def load_channels() -> ChannelRegistry:
     registry, failures = ChannelRegistry.from_entry_points()
     for failure in failures:
@@ -71,7 +91,9 @@ async def open_worker(
     if sessions is None:
         engine = create_engine(settings.database_url, pool_size=settings.database.pool_size)
         sessions = make_sessions(engine)
-    client = client or await connect_temporal(settings, lazy=False)
+    if client is None:
+        client = await connect_temporal(settings, lazy=False)
+        await ensure_search_attributes(client, settings.temporal.namespace)
     providers = SettingsProviders(registry=load_channels(), smtp=settings.smtp)
     worker = build_worker(client, settings, sessions=sessions, providers=providers, task_queue=task_queue)
     try:

@@ -24,7 +24,7 @@ def _setting_exists(variable: str) -> bool:
 
 def test_compose_parses_and_every_clarion_variable_is_a_setting():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    assert {"postgres", "temporal", "temporal-ui", "mailpit", "api"} <= set(compose["services"])
+    assert {"postgres", "temporal", "temporal-ui", "mailpit", "api", "worker"} <= set(compose["services"])
     variables = set()
     for service in compose["services"].values():
         variables |= {k for k in (service.get("environment") or {}) if k.startswith("CLARION_")}

@@ -60,6 +60,22 @@ def _stop(proc: subprocess.Popen[str], ports: dict[str, int]) -> None:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"{name} port {port} still open after Ctrl-C"
 
 
+def _welcome_arrives(base: str, key: str, mail: Path) -> None:
+    """The demo workflow runs on the dev worker: the email lands in the sink, the feed lists both steps."""
+    headers = {"Authorization": f"ApiKey {key}"}
+    body = {"name": "welcome", "to": {"subscriberId": "dev-1", "email": "dev@example.test", "firstName": "Dev"},
+            "payload": {"appName": "DevApp"}, "transactionId": "dev-welcome"}
+    assert httpx.post(f"{base}/v1/events/trigger", json=body, headers=headers).status_code == 201
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(mail.glob("*.eml")):
+        time.sleep(0.2)
+    [eml] = list(mail.glob("*.eml"))
+    assert "Subject: Welcome to DevApp" in eml.read_text()
+    feed = httpx.get(f"{base}/v1/notifications", params={"transactionId": "dev-welcome"}, headers=headers).json()
+    [notification] = feed["data"]
+    assert sorted(job["type"] for job in notification["jobs"]) == ["email", "in_app"]
+
+
 def test_dev_command_runs_everything_and_keeps_the_key(tmp_path):
     ports = {name: _free_port() for name in ("api", "temporal", "ui", "smtp")}
     proc, key = _start(tmp_path, ports)
@@ -76,6 +92,7 @@ def test_dev_command_runs_everything_and_keeps_the_key(tmp_path):
             ready = httpx.get(f"{base}/ready")
         assert ready.json()["checks"] == {"database": "ok", "temporal": "ok"}
         assert httpx.get(f"http://127.0.0.1:{ports['ui']}/").status_code == 200
+        _welcome_arrives(base, key, tmp_path / "mail")
     finally:
         _stop(proc, ports)
     assert (tmp_path / "temporal.db").exists() and (tmp_path / "clarion.db").exists()
