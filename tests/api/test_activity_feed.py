@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import fcntl
 import json
-import socket
-import subprocess
-import sys
 import uuid
-from asyncio.subprocess import PIPE
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from store.models import ExecutionDetail, Job, Notification, NotificationWorkflow, Subscriber
+from tests.sdk import run_sdk, serve
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,17 +238,6 @@ async def test_execution_details(native_api):
         assert (response.status_code, set(response.json()["errors"])) == (422, missing), query
 
 
-def _ensure_novupy() -> Path:
-    """novu-py's interpreter, its venv created on first use under the lock the other novu-py suites share."""
-    python = NOVUPY / "bin" / "python"
-    with open(ROOT / ".venv-novupy.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not python.exists() or subprocess.run([python, "-c", "import novu_py"]).returncode:
-            subprocess.run([sys.executable, "-m", "venv", NOVUPY], check=True)
-            subprocess.run([python, "-m", "pip", "install", "-q", "novu-py==3.19.0"], check=True, timeout=600)
-    return python
-
-
 SDK_SCRIPT = """
 import json, sys
 from novu_py import Novu
@@ -276,24 +259,10 @@ print(json.dumps({
 
 async def test_novu_py_sdk_parses_the_feed(native_api):
     feed = await seed(native_api)
-    python = await asyncio.to_thread(_ensure_novupy)
-    sock = socket.create_server(("127.0.0.1", 0))
-    # Served on this test's event loop, where the database engine lives; the SDK runs in its own process.
-    server = uvicorn.Server(uvicorn.Config(native_api.app, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.01)
-        args = [f"http://127.0.0.1:{sock.getsockname()[1]}", native_api.tenancy.key_a, str(feed.first.id),
-                str(feed.wf_welcome.id)]  # fmt: skip
-        proc = await asyncio.create_subprocess_exec(python, "-c", SDK_SCRIPT, *args, stdout=PIPE, stderr=PIPE)
-        out, err = await asyncio.wait_for(proc.communicate(), 120)
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
-    assert proc.returncode == 0, err.decode()
-    assert json.loads(out) == {
+    async with serve(native_api.app) as url:
+        args = [url, native_api.tenancy.key_a, str(feed.first.id), str(feed.wf_welcome.id)]
+        out = await run_sdk("novu-py", SDK_SCRIPT, *args)
+    assert out == {
         "list": ["tx-3", "tx-1"], "has_more": True, "page_size": 2, "id": str(feed.first.id),
         "jobs": [["in_app", "completed", "novu"], ["email", "failed", "nodemailer"]],
         "details": [["Success"], ["Failed"]], "subscriber": "ada", "trigger": "welcome",

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import fcntl
-import json
-import socket
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api.app import create_app
 from clarion.seed import WELCOME_STEPS
-from clarion.settings import Settings
 from store import workflows as workflow_store
+from tests.sdk import run_sdk, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 NOVU_PY = ROOT / ".venv-novupy" / "bin" / "python"
@@ -285,45 +276,9 @@ print(json.dumps(out))
 """
 
 
-def _ensure_novu_py() -> Path:
-    # Created once, under the lock the other novu-py tests use: xdist workers may get here together.
-    with open(Path(tempfile.gettempdir()) / "clarion-novupy.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        probe = [str(NOVU_PY), "-c", "import novu_py"]
-        if not NOVU_PY.exists() or subprocess.run(probe, capture_output=True).returncode != 0:
-            subprocess.run([sys.executable, "-m", "venv", str(NOVU_PY.parents[1])], check=True)
-            subprocess.run([str(NOVU_PY), "-m", "pip", "install", "-q", "novu-py==3.19.0"], check=True, timeout=600)
-    return NOVU_PY
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_novu_py_sdk_drives_workflow_crud(native_api):
-    python = await asyncio.to_thread(_ensure_novu_py)
-    port = _free_port()
-    app = create_app(Settings(mode="dev"), sessions=native_api.sessions, temporal=object())  # type: ignore[arg-type]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
-    serving = asyncio.create_task(server.serve())
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "uvicorn did not start"
-        proc = await asyncio.create_subprocess_exec(
-            str(python), "-c", SDK_SCRIPT, f"http://127.0.0.1:{port}", native_api.tenancy.key_a,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
-    finally:
-        server.should_exit = True
-        await serving
-    assert proc.returncode == 0, stderr.decode()
-    out = json.loads(stdout)
+    async with serve(native_api.app) as url:
+        out = await run_sdk("novu-py", SDK_SCRIPT, url, native_api.tenancy.key_a)
     created = out["created"]
     assert created["workflowId"] == "order-shipped" and created["status"] == "ACTIVE"
     assert [s["stepId"] for s in created["steps"]] == ["inbox", "mail"]
