@@ -1,0 +1,35 @@
+"""Workflow code must stay able to replay the histories of runs already in flight.
+
+The histories in ``tests/histories/`` were recorded from real runs (inline trigger, topic trigger
+with child runs, one child run, bulk trigger). A change to workflow code that would break those
+runs on a rolling deploy fails here; record new histories only together with a versioned change.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from clarion.worker import SANDBOX, WORKFLOWS
+
+FOLDER = Path(__file__).parent / "histories"
+# Child ids derive from the parent's id, so each history replays under the id it was recorded with.
+IDS: dict[str, str] = json.loads((FOLDER / "ids.json").read_text())
+HISTORIES = sorted(path for path in FOLDER.glob("*.json") if path.stem in IDS)
+
+
+def test_every_workflow_type_has_a_recorded_history() -> None:
+    recorded = {path.stem for path in HISTORIES}
+    assert {"trigger_inline", "trigger_topic", "run_batch", "bulk_trigger"} <= recorded
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(IDS[path.stem], path.read_text())
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=SANDBOX)
+    await replayer.replay_workflow(history)
