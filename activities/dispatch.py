@@ -50,16 +50,20 @@ class Delivery:
 class Ledger:
     """What one attempt decided, written in one transaction at its end."""
 
+    step_id: str
     details: list[dict[str, Any]] = field(default_factory=list)
     jobs: dict[uuid.UUID, str] = field(default_factory=dict)
     retry: list[str] = field(default_factory=list)
-    # Keys whose marker an earlier, crashed attempt left behind.
-    unknown: list[str] = field(default_factory=list)
+    # Message writes, applied with the details in the attempt's last transaction.
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    finishes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    forget: list[str] = field(default_factory=list)
 
     def note(self, n: Notification, job_id: uuid.UUID | None, status: str, detail: str, **extra: Any) -> None:
         self.details.append({
             "environment_id": n.environment_id, "notification_id": n.id, "job_id": job_id,
-            "subscriber_id": n.subscriber_id, "transaction_id": n.transaction_id, "status": status,
+            "subscriber_id": n.subscriber_id, "transaction_id": n.transaction_id, "step_id": self.step_id,
+            "status": status,
             "detail": detail, **extra,
         })
 
@@ -121,7 +125,7 @@ class DispatchActivities:
             earlier = await deliveries.messages_by_key(session=session, keys=keys.values())
         sample = [s.subscriber_id for _, s in claimed][:SAMPLE_IDS]
         outcome = StepOutcome(step_id=step.id, recipients=len(claimed), sample_subscriber_ids=sample)
-        ledger = Ledger()
+        ledger = Ledger(step_id=step.id)
         base = {"payload": ctx.payload, "actor": actor_view(ctx.actor, actor),
                 "tenant": tenant_view(ctx.tenant, tenant), "step": {}}
         pending = [
@@ -131,9 +135,9 @@ class DispatchActivities:
         if pending:
             await self._deliver(inp, kind.channel, pending, ledger, outcome)
         async with self._sessions() as session, session.begin():
-            for key in ledger.unknown:
-                await deliveries.finish_message(session=session, key=key, values={"status": "warning",
-                                                "error_text": "outcome unknown: worker stopped mid-send"})
+            await deliveries.insert_messages(session=session, rows=ledger.inserts)
+            await deliveries.finish_messages(session=session, updates=ledger.finishes)
+            await deliveries.forget_messages(session=session, keys=ledger.forget)
             await deliveries.add_details(session=session, rows=ledger.details)
             await deliveries.set_job_status(session=session, statuses=ledger.jobs)
         if ledger.retry:
@@ -160,7 +164,7 @@ class DispatchActivities:
                 ledger.note(n, job_id, "warning", "The worker stopped while this message was being transmitted; "
                             "it was not sent again, to avoid a duplicate", channel=step.type)
                 ledger.jobs[job_id] = "completed"
-                ledger.unknown.append(key)
+                ledger.finishes[key] = {"status": "warning", "error_text": "outcome unknown: worker stopped mid-send"}
             return None  # otherwise an earlier attempt finished it and recorded its details
         global_row, workflow_row = prefs.get(sub.id, (None, None))
         allowed, why = channel_allowed(
@@ -212,18 +216,16 @@ class DispatchActivities:
                 await deliveries.insert_messages(session=session, rows=list(rows.values()))
         results = await self._send_all(provider, pending)
         last_attempt = activity.info().attempt >= inp.max_attempts
-        async with self._sessions() as session, session.begin():
+        if channel == Channel.IN_APP:
+            ledger.inserts += [rows[k] | {**collector.rows[k], "status": "sent"} for k in rows if k in collector.rows]
+        for d, result in zip(pending, results, strict=True):
+            values = self._record(d, result, provider.id, channel, ledger, outcome, last_attempt)
             if channel == Channel.IN_APP:
-                stored = [rows[k] | {**collector.rows[k], "status": "sent"} for k in rows if k in collector.rows]
-                await deliveries.insert_messages(session=session, rows=stored)
-            for d, result in zip(pending, results, strict=True):
-                values = self._record(d, result, provider.id, channel, ledger, outcome, last_attempt)
-                if channel == Channel.IN_APP:
-                    continue
-                if values is None:
-                    await deliveries.forget_messages(session=session, keys=[d.key])
-                else:
-                    await deliveries.finish_message(session=session, key=d.key, values=values)
+                continue
+            if values is None:
+                ledger.forget.append(d.key)
+            else:
+                ledger.finishes[d.key] = values
 
     async def _send_all(self, provider: ChannelProvider[Any, Any], pending: list[Delivery]) -> list[Any]:
         gate = asyncio.Semaphore(self._concurrency)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import utcnow
@@ -98,10 +98,22 @@ async def insert_messages(*, session: AsyncSession, rows: Sequence[dict[str, Any
     )
 
 
-async def finish_message(*, session: AsyncSession, key: str, values: Mapping[str, Any]) -> None:
-    await session.execute(
-        update(Message).where(Message.idempotency_key == key).values(**values, updated_at=utcnow())
-    )
+async def finish_messages(*, session: AsyncSession, updates: Mapping[str, Mapping[str, Any]]) -> None:
+    """Set the final columns of several messages, one statement per distinct set of columns."""
+    now = utcnow()
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for key, values in updates.items():
+        params = {"b_key": key, **{f"b_{k}": v for k, v in values.items()}}
+        by_columns.setdefault(tuple(sorted(values)), []).append(params)
+    for columns, rows in by_columns.items():
+        # Core (not ORM) update: an executemany with per-row WHERE parameters.
+        table = cast(Table, Message.__table__)
+        statement = (
+            update(table)
+            .where(table.c.idempotency_key == bindparam("b_key"))
+            .values({c: bindparam(f"b_{c}") for c in columns} | {"updated_at": now})
+        )
+        await session.execute(statement, rows)
 
 
 async def forget_messages(*, session: AsyncSession, keys: Sequence[str]) -> None:
@@ -112,6 +124,8 @@ async def forget_messages(*, session: AsyncSession, keys: Sequence[str]) -> None
 
 async def add_details(*, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     now = utcnow()
-    if rows:
-        session.add_all(ExecutionDetail(id=uuid.uuid4(), created_at=now, **row) for row in rows)
-        await session.flush()
+    await insert_many_ignoring_conflicts(
+        session=session, model=ExecutionDetail,
+        rows=[{"id": uuid.uuid4(), "created_at": now, "source": "internal", "provider_id": None, "raw": None,
+               "channel": None, "step_id": None, "job_id": None, **row} for row in rows],
+    )
