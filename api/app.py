@@ -14,6 +14,17 @@ from api.error_handlers import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.routes import environments, events, execution_details, health, notifications
+from api.routes import feed_v1 as feed_routes_v1
+from api.routes import inbox_v2 as inbox_routes_v2
+from api.routes import messages as message_routes
+from api.routes import preferences_v1 as preference_routes_v1
+from api.routes import preferences_v2 as preference_routes_v2
+from api.routes import subscriber_credentials as credential_routes
+from api.routes import subscribers_v1 as subscriber_routes_v1
+from api.routes import subscribers_v2 as subscriber_routes_v2
+from api.routes import tenants as tenant_routes
+from api.routes import topics_v1 as topic_routes_v1
+from api.routes import topics_v2 as topic_routes_v2
 from api.routes import workflows as workflow_routes
 from api.services import open_services
 from api.triggering import Triggers
@@ -72,4 +83,12 @@ def create_app(settings: Settings, *, temporal: Client | None = None, sessions: 
     app.include_router(workflow_routes.router)
     app.include_router(notifications.router)
     app.include_router(execution_details.router)
+    app.include_router(feed_routes_v1.router)
+    app.include_router(inbox_routes_v2.router)
+    app.include_router(message_routes.router)
+    for routes in (subscriber_routes_v1, subscriber_routes_v2, credential_routes, tenant_routes):
+        app.include_router(routes.router)
+    for router in (preference_routes_v1.router, preference_routes_v2.router, topic_routes_v1.router,
+                   topic_routes_v2.router):
+        app.include_router(router)
     return app

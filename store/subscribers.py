@@ -1,4 +1,6 @@
-"""Queries over subscribers: bulk upsert for triggers, lookups, and id ranges for broadcasts."""
+"""Queries over subscribers: bulk upsert for triggers, lookups, id ranges for broadcasts, API CRUD.
+
+The cursor search of Novu's v2 list lives in ``store.subscriber_search``."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import utcnow
@@ -89,3 +92,68 @@ async def in_range(
     if until is not None:
         query = query.where(Subscriber.id <= uuid.UUID(until))
     return list(await session.scalars(query.order_by(Subscriber.id)))
+
+
+async def save_many(
+    *, session: AsyncSession, environment_id: uuid.UUID, profiles: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, Subscriber], set[str]]:
+    """Create or update subscribers from the API; also return the ids this call created.
+
+    Unlike ``upsert_many`` the fields are applied after the insert, so a request that loses a
+    creation race to another still writes what it was sent instead of silently dropping it.
+    """
+    existing = await get_many(session=session, environment_id=environment_id, subscriber_ids=profiles)
+    now = utcnow()
+    fresh = {sid: uuid.uuid4() for sid in profiles if sid not in existing}
+    rows = [
+        {"id": pk, "environment_id": environment_id, "subscriber_id": sid, "data": {}, "channels": [],
+         "created_at": now, "updated_at": now}
+        for sid, pk in fresh.items()
+    ]
+    await insert_many_ignoring_conflicts(session=session, model=Subscriber, rows=rows)
+    if fresh:
+        existing.update(await get_many(session=session, environment_id=environment_id, subscriber_ids=fresh))
+    for sid, fields in profiles.items():
+        _apply(existing[sid], fields)
+    await session.flush()
+    return existing, {sid for sid, pk in fresh.items() if existing[sid].id == pk}
+
+
+def _apply(row: Subscriber, fields: Mapping[str, Any]) -> None:
+    for name, value in fields.items():
+        if name in PROFILE_FIELDS | {"is_online", "last_online_at"} and getattr(row, name) != value:
+            setattr(row, name, value)
+
+
+async def update(*, session: AsyncSession, subscriber: Subscriber, fields: Mapping[str, Any]) -> Subscriber:
+    """Set the given profile fields (store column names) on a loaded subscriber."""
+    _apply(subscriber, fields)
+    await session.flush()
+    await session.refresh(subscriber)
+    return subscriber
+
+
+async def delete(*, session: AsyncSession, environment_id: uuid.UUID, subscriber_id: str) -> bool:
+    """Hard delete; the database cascades to messages, preferences and topic memberships."""
+    result = await session.execute(
+        sql_delete(Subscriber).where(
+            Subscriber.environment_id == environment_id, Subscriber.subscriber_id == subscriber_id
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def page(
+    *, session: AsyncSession, environment_id: uuid.UUID, page: int, limit: int
+) -> tuple[list[Subscriber], int]:
+    """One offset page (newest first) and the environment's total, for Novu's v1 list."""
+    scope = Subscriber.environment_id == environment_id
+    total = await session.scalar(select(func.count()).select_from(Subscriber).where(scope))
+    rows = await session.scalars(
+        select(Subscriber)
+        .where(scope)
+        .order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
+        .limit(limit)
+        .offset(page * limit)
+    )
+    return list(rows), total or 0

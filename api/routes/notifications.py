@@ -41,7 +41,7 @@ async def list_notifications(
     transaction_id: Annotated[str | None, Query(alias="transactionId")] = None,
     search: str | None = None,
     # ``int`` also parses novu-py's ``page=0.0`` and ``limit=10.0``.
-    page: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
 ) -> Any:
     """List the environment's notifications, newest first, filtered and paged (page is 0-based)."""

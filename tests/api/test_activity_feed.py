@@ -267,3 +267,8 @@ async def test_novu_py_sdk_parses_the_feed(native_api):
         "jobs": [["in_app", "completed", "novu"], ["email", "failed", "nodemailer"]],
         "details": [["Success"], ["Failed"]], "subscriber": "ada", "trigger": "welcome",
     }  # fmt: skip
+
+
+async def test_a_huge_page_number_is_refused_not_a_crash(native_api):
+    response = await native_api.client.get("/v1/notifications?page=99999999999999999999", headers=native_api.headers_a)
+    assert response.status_code == 422
