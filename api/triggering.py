@@ -109,6 +109,16 @@ class Triggers:
         inp.topic_keys = list(dict.fromkeys(inp.topic_keys))
         return Planned(inp)
 
+    async def trigger(
+        self, body: TriggerBody | BroadcastBody, principal: Principal, session: AsyncSession, client: Client
+    ) -> TriggerResult:
+        """Plan one event and start it when it passed; the result says which."""
+        planned = await self.plan(body, principal, session)
+        if isinstance(planned, TriggerResult):
+            return planned
+        await self.start(client, planned)
+        return planned.result
+
     async def start(self, client: Client, planned: Planned) -> None:
         """Start the trigger workflow; a transactionId seen before is answered without a second run."""
         inp = planned.input

@@ -55,9 +55,13 @@ class Resolved:
     sources: dict[str, str]
 
 
-def locked(workflow: NotificationWorkflow) -> bool:
+def is_locked(critical: bool, defaults: Mapping[str, Any]) -> bool:
     """Critical and read-only workflows follow their own defaults; the subscriber's rows are ignored."""
-    return workflow.critical or bool(((workflow.preferences or {}).get("all") or {}).get("readOnly"))
+    return critical or bool((defaults.get("all") or {}).get("readOnly"))
+
+
+def locked(workflow: NotificationWorkflow) -> bool:
+    return is_locked(workflow.critical, workflow.preferences or {})
 
 
 def _said(row: SubscriberPreference | None, channel: str) -> bool | None:
@@ -75,6 +79,28 @@ def _default(preferences: Mapping[str, Any], channel: str) -> bool:
     return ((preferences.get("channels") or {}).get(channel) or {}).get("enabled", True) is not False
 
 
+def decide(
+    channel: str,
+    *,
+    critical: bool,
+    defaults: Mapping[str, Any],
+    global_row: SubscriberPreference | None,
+    workflow_row: SubscriberPreference | None,
+) -> tuple[bool, str]:
+    """The one preference rule, used at send time and by the preference routes; says who decided.
+
+    Locked (critical or read-only) workflows use their defaults. Otherwise the most specific switch
+    wins: the subscriber's per-workflow row, then their global row, then the workflow default.
+    """
+    if is_locked(critical, defaults):
+        return _default(defaults, channel), "critical workflow: subscriber preferences bypassed"
+    for source, row in (("workflow preference", workflow_row), ("global preference", global_row)):
+        said = _said(row, channel)
+        if said is not None:
+            return said, f"subscriber {source}"
+    return _default(defaults, channel), "workflow default"
+
+
 def resolve(
     workflow: NotificationWorkflow,
     *,
@@ -82,21 +108,16 @@ def resolve(
     workflow_row: SubscriberPreference | None,
     channels: Sequence[str] = PREFERENCE_CHANNELS,
 ) -> Resolved:
-    """What the send-time rule (``activities.preferences.channel_allowed``) decides, channel by channel.
-
-    The most specific switch wins: the per-workflow row, then the global row, then the workflow
-    default; locked workflows use only their defaults. ``enabled`` is the workflow-level switch.
-    """
+    """``decide`` for every channel of a stored workflow; ``enabled`` is the workflow-level switch."""
     defaults = workflow.preferences or {}
     default_enabled = (defaults.get("all") or {}).get("enabled") is not False
     values: dict[str, bool] = {}
     sources: dict[str, str] = {}
     for channel in channels:
-        said = None if locked(workflow) else _said(workflow_row, channel)
-        if said is None and not locked(workflow):
-            said = _said(global_row, channel)
-        values[channel] = _default(defaults, channel) if said is None else said
-        sources[channel] = "template" if said is None else "subscriber"
+        values[channel], why = decide(
+            channel, critical=workflow.critical, defaults=defaults, global_row=global_row, workflow_row=workflow_row
+        )
+        sources[channel] = "subscriber" if why.startswith("subscriber") else "template"
     if locked(workflow) or workflow_row is None:
         return Resolved(default_enabled, values, sources)
     return Resolved(workflow_row.enabled, values, sources)

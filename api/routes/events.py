@@ -39,11 +39,7 @@ async def trigger(
     body: TriggerBody, principal: NativeAuth, session: SessionDep, temporal: TemporalDep, triggers: TriggersDep
 ) -> TriggerEnvelope:
     """Trigger a notification workflow for subscribers and topics."""
-    planned = await triggers.plan(body, principal, session)
-    if isinstance(planned, Planned):
-        await triggers.start(temporal, planned)
-        return TriggerEnvelope(data=planned.result)
-    return TriggerEnvelope(data=planned)
+    return TriggerEnvelope(data=await triggers.trigger(body, principal, session, temporal))
 
 
 @router.post("/trigger/broadcast", response_model=TriggerEnvelope, **_ENVELOPE)
@@ -51,11 +47,7 @@ async def broadcast(
     body: BroadcastBody, principal: NativeAuth, session: SessionDep, temporal: TemporalDep, triggers: TriggersDep
 ) -> TriggerEnvelope:
     """Trigger a notification workflow for every subscriber of the environment."""
-    planned = await triggers.plan(body, principal, session)
-    if isinstance(planned, Planned):
-        await triggers.start(temporal, planned)
-        return TriggerEnvelope(data=planned.result)
-    return TriggerEnvelope(data=planned)
+    return TriggerEnvelope(data=await triggers.trigger(body, principal, session, temporal))
 
 
 @router.post("/trigger/bulk", response_model=BulkEnvelope, **_ENVELOPE)
