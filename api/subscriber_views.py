@@ -133,3 +133,13 @@ def _dumped(stored: Sequence[Any]) -> list[dict[str, Any]]:
 def without_provider(stored: Sequence[Any], provider_id: str) -> list[dict[str, Any]]:
     """Every stored entry except those of ``provider_id``."""
     return [entry for entry in _dumped(stored) if entry["providerId"] != provider_id]
+
+
+async def delete_or_404(session: AsyncSession, principal: Principal, subscriber_id: str) -> None:
+    """Delete a subscriber (the database cascades to their messages, preferences and memberships)."""
+    deleted = await subscriber_store.delete(
+        session=session, environment_id=principal.environment_id, subscriber_id=subscriber_id
+    )
+    if not deleted:
+        raise NotFound("Subscriber not found")
+    await session.commit()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import ValidationError
 
 from api.deps import NativeAuth, SessionDep
-from api.errors import BadRequest, NotFound
+from api.errors import BadRequest
 from api.schemas.subscribers import (
     BulkCreateDto,
     BulkCreateEnvelope,
@@ -21,7 +21,7 @@ from api.schemas.subscribers import (
     SubscriberRef,
     UpdateSubscriberDto,
 )
-from api.subscriber_views import envelope, merge_channels, subscriber_dto, subscriber_or_404
+from api.subscriber_views import delete_or_404, envelope, merge_channels, subscriber_dto, subscriber_or_404
 from store import subscribers as subscriber_store
 
 router = APIRouter(prefix="/v1/subscribers", tags=["subscribers"])
@@ -132,10 +132,5 @@ async def update_subscriber(
 @router.delete("/{subscriberId}", response_model=DeletedEnvelope)
 async def delete_subscriber(subscriber_id: SubscriberKey, principal: NativeAuth, session: SessionDep) -> Any:
     """Delete a subscriber with their messages, preferences and topic memberships."""
-    deleted = await subscriber_store.delete(
-        session=session, environment_id=principal.environment_id, subscriber_id=subscriber_id
-    )
-    if not deleted:
-        raise NotFound("Subscriber not found")
-    await session.commit()
+    await delete_or_404(session, principal, subscriber_id)
     return DeletedEnvelope()

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.auth import Principal
 from api.deps import NativeAuth, SessionDep
-from api.errors import BadRequest, Conflict, NotFound
+from api.errors import BadRequest, Conflict
 from api.schemas.subscribers import (
     CreateSubscriberDto,
     DeletedEnvelope,
@@ -21,7 +21,7 @@ from api.schemas.subscribers import (
     SubscriberEnvelope,
     SubscriberSearchResponse,
 )
-from api.subscriber_views import envelope, subscriber_dto, subscriber_or_404
+from api.subscriber_views import delete_or_404, envelope, subscriber_dto, subscriber_or_404
 from store import subscriber_search
 from store import subscribers as subscriber_store
 from store.models import Subscriber
@@ -145,10 +145,5 @@ async def patch_subscriber(
 @router.delete("/{subscriberId}", response_model=DeletedEnvelope)
 async def remove_subscriber(subscriber_id: SubscriberKey, principal: NativeAuth, session: SessionDep) -> Any:
     """Delete a subscriber with their messages, preferences and topic memberships."""
-    deleted = await subscriber_store.delete(
-        session=session, environment_id=principal.environment_id, subscriber_id=subscriber_id
-    )
-    if not deleted:
-        raise NotFound("Subscriber not found")
-    await session.commit()
+    await delete_or_404(session, principal, subscriber_id)
     return DeletedEnvelope()
