@@ -5,27 +5,42 @@ inserted once per key. Before an external send, a "transmitting" marker row is c
 key; a retry finds it and does not send again. The only window without a guarantee is a worker
 dying between that commit and the remote's answer: the retry then records the outcome as unknown
 instead of risking a duplicate.
+
+Retries and failover: a temporary failure (``RetryableDeliveryError``) makes the activity fail
+with ``next_retry_delay`` from ``Backoff``, and only the failed deliveries are sent again. A
+permanent failure, or a temporary one on the last attempt, moves that delivery to the channel's
+next integration within the same attempt; the marker row follows it (its ``provider_id``). Every
+provider attempt is an execution detail with its provider, outcome and duration.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.backoff import Backoff
 from activities.context import actor_view, recipient, subscriber_view, tenant_view
 from activities.heartbeat import heartbeating
+from activities.ledger import Collector, Delivery, Ledger
 from activities.models import StepInput, StepOutcome
 from activities.preferences import channel_allowed
-from activities.providers import ProviderSource
+from activities.providers import Candidate, ProviderSource
 from activities.recipients import claim_batch
-from channels import Channel, ChannelProvider, DeliveryError, InAppMessage, PermanentDeliveryError, ProviderContext
+from channels import (
+    Channel,
+    ChannelProvider,
+    DeliveryError,
+    PermanentDeliveryError,
+    ProviderContext,
+    RetryableDeliveryError,
+)
 from channels.steps import STEP_KINDS, Unreachable, template_sources
 from store import deliveries, preferences, subscribers, tenants
 from store.engine import Sessions
@@ -37,62 +52,18 @@ SAMPLE_IDS = 40
 FINAL = frozenset({"completed", "skipped", "failed"})
 
 
-@dataclass
-class Delivery:
-    key: str
-    notification: Notification
-    subscriber: Subscriber
-    job_id: uuid.UUID
-    message: BaseModel
-
-
-@dataclass
-class Ledger:
-    """What one attempt decided, written in one transaction at its end."""
-
-    step_id: str
-    details: list[dict[str, Any]] = field(default_factory=list)
-    jobs: dict[uuid.UUID, str] = field(default_factory=dict)
-    retry: list[str] = field(default_factory=list)
-    # Message writes, applied with the details in the attempt's last transaction.
-    inserts: list[dict[str, Any]] = field(default_factory=list)
-    finishes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    forget: list[str] = field(default_factory=list)
-
-    def note(self, n: Notification, job_id: uuid.UUID | None, status: str, detail: str, **extra: Any) -> None:
-        self.details.append({
-            "environment_id": n.environment_id, "notification_id": n.id, "job_id": job_id,
-            "subscriber_id": n.subscriber_id, "transaction_id": n.transaction_id, "step_id": self.step_id,
-            "status": status,
-            "detail": detail, **extra,
-        })
-
-
-class _Collector:
-    """An in-app sink that gathers rows so a whole batch is inserted in one statement."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[str, Any]] = {}
-
-    async def __call__(self, message: InAppMessage, *, idempotency_key: str) -> str:
-        message_id = uuid.uuid4()
-        self.rows[idempotency_key] = {
-            "id": message_id, "subject": message.subject, "content": message.content, "avatar": message.avatar,
-            "cta": message.cta, "payload": message.payload,
-        }
-        return str(message_id)
-
-
 class DispatchActivities:
     """Runs one channel step for one batch: decide, render, deliver, record."""
 
     def __init__(
-        self, *, sessions: Sessions, renderer: TemplateRenderer, providers: ProviderSource, concurrency: int = 16
+        self, *, sessions: Sessions, renderer: TemplateRenderer, providers: ProviderSource, concurrency: int = 16,
+        backoff: Backoff | None = None,
     ) -> None:
         self._sessions = sessions
         self._renderer = renderer
         self._providers = providers
         self._concurrency = concurrency
+        self._backoff = backoff or Backoff()
 
     @activity.defn
     async def send_step(self, inp: StepInput) -> StepOutcome:
@@ -141,10 +112,12 @@ class DispatchActivities:
             await deliveries.add_details(session=session, rows=ledger.details)
             await deliveries.set_job_status(session=session, statuses=ledger.jobs)
         if ledger.retry:
+            delay = self._backoff.delay(kind.channel.value, activity.info().attempt, retry_after=ledger.retry_after)
             raise ApplicationError(
                 f"{len(ledger.retry)} of {len(pending)} deliveries failed temporarily; retrying them",
-                type="retryable_delivery",
+                type="retryable_delivery", next_retry_delay=timedelta(seconds=delay),
             )
+        outcome.stop_run = bool(step.controls.get("stopOnFailure")) and outcome.failed > 0
         return outcome
 
     def _plan(
@@ -180,13 +153,15 @@ class DispatchActivities:
                 template_sources(kind, step.controls), {**base, "subscriber": subscriber_view(sub)},
                 html_fields=kind.html_fields(), step=step.id,
             )
-            message = kind.build_message(rendered, recipient=recipient(sub), payload=ctx.payload)
+            message = kind.build_message(
+                rendered, recipient=recipient(sub), payload=ctx.payload, controls=step.controls, key=key
+            )
         except Unreachable as exc:
             outcome.skipped += 1
             ledger.jobs[job_id] = "skipped"
             ledger.note(n, job_id, "warning", f"Step skipped: {exc}", channel=step.type)
             return None
-        except (TemplateRenderError, ValidationError) as exc:
+        except (TemplateRenderError, ValueError) as exc:  # ValueError: also pydantic's ValidationError
             outcome.failed += 1
             ledger.jobs[job_id] = "failed"
             ledger.note(n, job_id, "failed", f"Rendering failed: {exc}", channel=step.type)
@@ -197,73 +172,103 @@ class DispatchActivities:
         self, inp: StepInput, channel: Channel, pending: list[Delivery], ledger: Ledger, outcome: StepOutcome
     ) -> None:
         ctx = inp.context
-        collector = _Collector()
-        provider = self._providers.provider_for(
+        collector = Collector()
+        candidates = await self._providers.providers_for(
             channel, environment_id=ctx.environment_id, overrides=ctx.overrides,
             context=ProviderContext(in_app_sink=collector),
         )
-        if provider is None:
+        if not candidates:
             for d in pending:
                 outcome.failed += 1
                 ledger.jobs[d.job_id] = "failed"
                 ledger.note(d.notification, d.job_id, "failed", f"No active integration for the {channel} channel",
                             channel=channel.value, source="credentials")
             return
-        rows = {d.key: self._message_row(inp, d, provider.id) for d in pending}
-        if channel != Channel.IN_APP:
-            # Committed before the first byte leaves, so a retry after a crash never resends.
-            async with self._sessions() as session, session.begin():
-                await deliveries.insert_messages(session=session, rows=list(rows.values()))
-        results = await self._send_all(provider, pending)
         last_attempt = activity.info().attempt >= inp.max_attempts
-        if channel == Channel.IN_APP:
-            ledger.inserts += [rows[k] | {**collector.rows[k], "status": "sent"} for k in rows if k in collector.rows]
-        for d, result in zip(pending, results, strict=True):
-            values = self._record(d, result, provider.id, channel, ledger, outcome, last_attempt)
+        remaining = pending
+        for index, candidate in enumerate(candidates):
+            provider_id = candidate.provider.id
+            rows = {d.key: self._message_row(inp, d, provider_id) for d in remaining}
+            if channel != Channel.IN_APP:
+                # Committed before the first byte leaves, so a retry after a crash never resends.
+                async with self._sessions() as session, session.begin():
+                    if index == 0:
+                        await deliveries.insert_messages(session=session, rows=list(rows.values()))
+                    else:  # failover: the marker now names the provider being tried
+                        await deliveries.finish_messages(
+                            session=session, updates={k: {"provider_id": provider_id} for k in rows}
+                        )
+            results = await self._send_all(candidate.provider, remaining)
             if channel == Channel.IN_APP:
-                continue
-            if values is None:
-                ledger.forget.append(d.key)
-            else:
-                ledger.finishes[d.key] = values
+                ledger.inserts += [rows[k] | {**collector.rows[k], "status": "sent"}
+                                   for k in rows if k in collector.rows]
+            more = index + 1 < len(candidates)
+            next_round: list[Delivery] = []
+            for d, (result, ms) in zip(remaining, results, strict=True):
+                verdict, values = self._record(d, result, ms, candidate, channel, ledger, outcome,
+                                               last_attempt=last_attempt, more=more)
+                if verdict == "next":
+                    next_round.append(d)
+                elif channel != Channel.IN_APP:
+                    if values is None:
+                        ledger.forget.append(d.key)
+                    else:
+                        ledger.finishes[d.key] = values
+            remaining = next_round
+            if not remaining:
+                return
 
-    async def _send_all(self, provider: ChannelProvider[Any, Any], pending: list[Delivery]) -> list[Any]:
+    async def _send_all(
+        self, provider: ChannelProvider[Any, Any], pending: list[Delivery]
+    ) -> list[tuple[Any, int]]:
         gate = asyncio.Semaphore(self._concurrency)
 
-        async def one(d: Delivery) -> Any:
+        async def one(d: Delivery) -> tuple[Any, int]:
             async with gate:
+                started = time.monotonic()
                 try:
-                    return await provider.send(d.message, idempotency_key=d.key)
+                    result: Any = await provider.send(d.message, idempotency_key=d.key)
                 except Exception as exc:  # a plugin may raise anything; the ledger classifies it
-                    return exc
+                    result = exc
+                return result, round((time.monotonic() - started) * 1000)
 
         return await asyncio.gather(*(one(d) for d in pending))
 
     def _record(
-        self, d: Delivery, result: Any, provider_id: str, channel: Channel, ledger: Ledger, outcome: StepOutcome,
-        last_attempt: bool,
-    ) -> dict[str, Any] | None:
-        """Note one send's outcome; return the message's final columns, or None to allow a resend."""
-        n = d.notification
+        self, d: Delivery, result: Any, ms: int, candidate: Candidate, channel: Channel, ledger: Ledger,
+        outcome: StepOutcome, *, last_attempt: bool, more: bool,
+    ) -> tuple[str, dict[str, Any] | None]:
+        """Note one send's outcome and decide: ``done`` (with the message's final columns, or None to
+        allow a resend on the next attempt) or ``next`` (try the next integration now)."""
+        n, provider_id = d.notification, candidate.provider.id
+        facts = {"channel": channel.value, "provider_id": provider_id, "duration_ms": ms}
         if not isinstance(result, BaseException):
             outcome.sent += 1
             ledger.jobs[d.job_id] = "completed"
-            ledger.note(n, d.job_id, "success", "Message sent", channel=channel.value, provider_id=provider_id,
-                        raw=result.detail or None)
-            return {"status": "sent", "provider_message_id": result.provider_message_id}
+            ledger.note(n, d.job_id, "success", "Message sent", **facts,
+                        raw={**result.detail, "integration": candidate.integration})
+            return "done", {"status": "sent", "provider_message_id": result.provider_message_id,
+                            "provider_id": provider_id}
         code = getattr(result, "provider_code", None)
-        permanent = isinstance(result, PermanentDeliveryError)
+        raw = {"providerCode": code, "integration": candidate.integration} if code else \
+            {"integration": candidate.integration}
         text = str(result) if isinstance(result, DeliveryError) else f"{type(result).__name__}: {result}"
-        if permanent or last_attempt:
-            outcome.failed += 1
-            ledger.jobs[d.job_id] = "failed"
-            ledger.note(n, d.job_id, "failed", f"Delivery failed: {text}", channel=channel.value,
-                        provider_id=provider_id, raw={"providerCode": code} if code else None)
-            return {"status": "error", "error_text": text}
-        ledger.retry.append(d.key)
-        ledger.note(n, d.job_id, "warning", f"Delivery failed, will retry: {text}", channel=channel.value,
-                    provider_id=provider_id, raw={"providerCode": code} if code else None)
-        return None
+        if not isinstance(result, PermanentDeliveryError) and not last_attempt:
+            ledger.retry.append(d.key)
+            if isinstance(result, RetryableDeliveryError) and result.retry_after is not None:
+                ledger.retry_after = max(ledger.retry_after or 0.0, result.retry_after)
+            ledger.note(n, d.job_id, "warning", f"Delivery by {candidate.integration} failed, will retry: {text}",
+                        **facts, raw=raw)
+            return "done", None
+        if more:
+            ledger.note(n, d.job_id, "warning",
+                        f"Delivery by {candidate.integration} failed, trying the next integration: {text}",
+                        **facts, raw=raw)
+            return "next", None
+        outcome.failed += 1
+        ledger.jobs[d.job_id] = "failed"
+        ledger.note(n, d.job_id, "failed", f"Delivery failed: {text}", **facts, raw=raw)
+        return "done", {"status": "error", "error_text": text}
 
     def _message_row(self, inp: StepInput, d: Delivery, provider_id: str) -> dict[str, Any]:
         ctx, n = inp.context, d.notification

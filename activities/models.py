@@ -119,3 +119,5 @@ class StepOutcome(BaseModel):
     failed: int = 0
     # A few of the run's subscriber ids, for the SubscriberId search attribute of topic runs.
     sample_subscriber_ids: list[str] = Field(default_factory=list)
+    # The step's ``stopOnFailure`` control was set and a delivery failed: run no further steps.
+    stop_run: bool = False

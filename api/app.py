@@ -16,6 +16,7 @@ from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.routes import environments, events, execution_details, health, notifications
 from api.routes import feed_v1 as feed_routes_v1
 from api.routes import inbox_v2 as inbox_routes_v2
+from api.routes import integrations as integration_routes
 from api.routes import messages as message_routes
 from api.routes import preferences_v1 as preference_routes_v1
 from api.routes import preferences_v2 as preference_routes_v2
@@ -29,7 +30,9 @@ from api.routes import workflows as workflow_routes
 from api.services import open_services
 from api.triggering import Triggers
 from api.workflow_cache import WorkflowCache
+from channels import ChannelRegistry
 from clarion.settings import Settings
+from store.crypto import CredentialCipher
 from store.engine import Sessions
 from templates.renderer import TemplateRenderer
 
@@ -67,6 +70,9 @@ def create_app(settings: Settings, *, temporal: Client | None = None, sessions: 
     app.state.triggers = Triggers(settings=settings, cache=app.state.workflow_cache)
     # One renderer per process: it caches compiled templates (P10).
     app.state.renderer = TemplateRenderer()
+    # Providers load once per process; failures are shown by /ready and `clarion providers` (P5).
+    app.state.channels, app.state.channel_failures = ChannelRegistry.from_entry_points()
+    app.state.cipher = CredentialCipher(settings.secret_key.get_secret_value())
     install_error_handlers(app)
 
     def body_limit(path: str) -> int:
@@ -86,6 +92,7 @@ def create_app(settings: Settings, *, temporal: Client | None = None, sessions: 
     app.include_router(feed_routes_v1.router)
     app.include_router(inbox_routes_v2.router)
     app.include_router(message_routes.router)
+    app.include_router(integration_routes.router)
     for routes in (subscriber_routes_v1, subscriber_routes_v2, credential_routes, tenant_routes):
         app.include_router(routes.router)
     for router in (preference_routes_v1.router, preference_routes_v2.router, topic_routes_v1.router,

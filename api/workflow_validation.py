@@ -4,22 +4,24 @@ A stored step is what ``clarion/seed.py`` writes and the run workflow reads::
 
     {"id": <stepId>, "_id": <uuid>, "name": str, "type": str, "active": bool, "controls": {...}}
 
-Step types come only from ``channels.steps.STEP_KINDS``: a new kind module is accepted and
-validated here with no change to this file.
+Step types come only from ``channels.steps.STEP_KINDS`` (channel steps, with templates) and
+``workflows.actions.ACTION_KINDS`` (action steps such as delay, controls only, no templates): a new
+kind module is accepted and validated here with no change to this file.
 """
 
 from __future__ import annotations
 
+import builtins
 import functools
 import re
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.errors import BadRequest
 from api.schemas.workflows import (
@@ -34,8 +36,23 @@ from channels.steps import STEP_KINDS, StepKind, template_sources
 from store.models import NotificationWorkflow
 from templates.environment import CONTEXT_ROOTS
 from templates.renderer import TemplateRenderer
+from workflows.actions import ACTION_KINDS
 
 _NO_SANITIZE = "disableOutputSanitization"
+
+
+class _Kind(Protocol):
+    """What validation needs of a step kind, channel or action."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def controls_model(self) -> builtins.type[BaseModel]: ...
+
+
+def _kind(step_type: str) -> _Kind | None:
+    return STEP_KINDS.get(step_type) or ACTION_KINDS.get(step_type)
 
 
 def slugify(text: str) -> str:
@@ -65,7 +82,7 @@ class Problems:
 
 
 def _controls(
-    kind: StepKind, raw: Mapping[str, Any], where: str, label: str, problems: Problems
+    kind: _Kind, raw: Mapping[str, Any], where: str, label: str, problems: Problems
 ) -> dict[str, Any] | None:
     fields = kind.controls_model.model_fields
     if raw.get(_NO_SANITIZE) is False and _NO_SANITIZE not in fields:
@@ -139,15 +156,16 @@ def build_steps(
         elif step_id in identities.seen_step_ids:
             problems.add(f"{where}.stepId", f'{label}: duplicate stepId "{step_id}"')
         identities.seen_step_ids.add(step_id)
-        kind = STEP_KINDS.get(dto.type)
+        kind = _kind(dto.type)
         if kind is None:
-            supported = ", ".join(sorted(STEP_KINDS))
+            supported = ", ".join(sorted([*STEP_KINDS, *ACTION_KINDS]))
             problems.add(f"{where}.type", f'{label}: unsupported step type "{dto.type}"; supported: {supported}')
             continue
         controls = _controls(kind, dto.control_values or {}, where, label, problems)
         if controls is None:
             continue
-        _check_templates(kind, controls, where, label, renderer, problems)
+        if isinstance(kind, StepKind):  # action steps have no templates
+            _check_templates(kind, controls, where, label, renderer, problems)
         active = bool(previous.get("active", True)) if previous else True
         steps.append({"id": step_id, "_id": uid, "name": dto.name, "type": kind.type, "active": active,
                       "controls": controls})
@@ -187,7 +205,9 @@ def check_payload_schema(schema: Mapping[str, Any] | None, problems: Problems) -
 
 @functools.cache
 def _data_schema(step_type: str) -> dict[str, Any]:
-    schema: dict[str, Any] = STEP_KINDS[step_type].controls_model.model_json_schema()
+    kind = _kind(step_type)
+    assert kind is not None
+    schema: dict[str, Any] = kind.controls_model.model_json_schema()
     return schema
 
 
@@ -213,7 +233,7 @@ def step_response(step: Mapping[str, Any], workflow: NotificationWorkflow, origi
         "workflowId": workflow.identifier,
         "workflowDatabaseId": str(workflow.id),
         "controls": ControlsMetadataDto(
-            values=controls, data_schema=_data_schema(step_type) if step_type in STEP_KINDS else None
+            values=controls, data_schema=_data_schema(step_type) if _kind(step_type) else None
         ),
         "controlValues": controls,
         "variables": _variables(workflow.payload_schema),

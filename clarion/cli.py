@@ -59,6 +59,20 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
+@app.command()
+def providers() -> None:
+    """List the channel providers found through entry points, and the ones that failed to load."""
+    from channels import ChannelRegistry
+
+    registry, failures = ChannelRegistry.from_entry_points()
+    for cls in registry.classes():
+        typer.echo(f"{cls.id:<22} {cls.channel.value:<8} {cls.display_name}  ({cls.__module__})")
+    for failure in failures:
+        typer.echo(f"FAILED {failure.entry_point} ({failure.value}): {failure.error}", err=True)
+    if failures:
+        raise typer.Exit(1)
+
+
 @app.command("smtp-sink", hidden=True)
 def smtp_sink(
     port: Annotated[int, typer.Option()] = 2525,

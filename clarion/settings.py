@@ -67,6 +67,11 @@ class WorkerSettings(BaseModel):
     send_heartbeat_seconds: float = Field(default=30.0, gt=0)
     # Concurrent sends to one provider within a batch.
     send_concurrency: int = Field(default=16, ge=1)
+    # Retry delay after a temporary delivery failure: base x 2^(attempt-1), jittered, capped per channel.
+    retry_base_seconds: float = Field(default=1.0, gt=0)
+    retry_cap_seconds: dict[str, float] = Field(
+        default_factory=lambda: {"sms": 60.0, "push": 60.0, "chat": 120.0, "email": 300.0, "webhook": 600.0}
+    )
 
 
 class DevSettings(BaseModel):

@@ -12,11 +12,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.backoff import Backoff
 from activities.dispatch import DispatchActivities
-from activities.providers import ProviderSource, SettingsProviders
+from activities.providers import IntegrationProviders, ProviderSource
 from activities.recipients import RecipientActivities
 from api.services import connect_temporal
 from channels import ChannelRegistry
+from store.crypto import CredentialCipher
 from store.engine import Sessions, create_engine, make_sessions
 from templates import TemplateRenderer
 from workflows.bulk import BulkTriggerWorkflow
@@ -33,7 +35,7 @@ WORKFLOWS = [TriggerWorkflow, RunWorkflow, BulkTriggerWorkflow]
 # cost more than the rest of a short run.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "workflows.inputs", "workflows.search", "workflows.summary"
+        "workflows.inputs", "workflows.search", "workflows.summary", "workflows.actions"
     )
 )
 
@@ -44,6 +46,7 @@ def build_worker(
     dispatch = DispatchActivities(
         sessions=sessions, renderer=TemplateRenderer(), providers=providers,
         concurrency=settings.worker.send_concurrency,
+        backoff=Backoff(base_seconds=settings.worker.retry_base_seconds, caps=settings.worker.retry_cap_seconds),
     )
     recipients = RecipientActivities(sessions=sessions)
     return Worker(
@@ -94,7 +97,10 @@ async def open_worker(
     if client is None:
         client = await connect_temporal(settings, lazy=False)
         await ensure_search_attributes(client, settings.temporal.namespace)
-    providers = SettingsProviders(registry=load_channels(), smtp=settings.smtp)
+    providers = IntegrationProviders(
+        registry=load_channels(), sessions=sessions, smtp=settings.smtp,
+        cipher=CredentialCipher(settings.secret_key.get_secret_value()),
+    )
     worker = build_worker(client, settings, sessions=sessions, providers=providers, task_queue=task_queue)
     try:
         async with worker:

@@ -59,6 +59,8 @@ class RunResult(BaseModel):
     failed: int = 0
     runs: int = 1
     missing_topics: list[str] = Field(default_factory=list)
+    # What action steps did that the counts don't say: "step 'wait': skipped: payload.sendAt is missing".
+    notes: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, outcomes: list[StepOutcome]) -> RunResult:
@@ -75,6 +77,7 @@ class RunResult(BaseModel):
         self.skipped += other.skipped
         self.failed += other.failed
         self.runs += other.runs
+        self.notes += [note for note in other.notes if note not in self.notes]
 
 
 class BulkInput(BaseModel):

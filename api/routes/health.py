@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -24,6 +24,8 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str
     checks: dict[str, str]
+    # Channel providers whose entry point failed to load: shown, but they do not fail readiness.
+    providerFailures: list[dict[str, str]] = []
 
 
 @router.get("/health", response_model=Health)
@@ -33,8 +35,9 @@ async def health() -> Health:
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
-async def ready(services: ServicesDep) -> Any:
-    """The database and Temporal both answer; a failure names what failed."""
+async def ready(services: ServicesDep, request: Request) -> Any:
+    """The database and Temporal both answer; a failure names what failed (provider load failures
+    are listed too, without failing readiness: the other providers still deliver)."""
     checks: dict[str, str] = {}
     try:
         async with services.sessions() as session:
@@ -48,5 +51,9 @@ async def ready(services: ServicesDep) -> Any:
     except Exception as exc:
         checks["temporal"] = f"failed: {type(exc).__name__}: {exc}"[:300]
     ok = all(v == "ok" for v in checks.values())
-    body = Readiness(status="ok" if ok else "unavailable", checks=checks)
+    failures = [
+        {"provider": f.entry_point, "target": f.value, "error": f.error}
+        for f in getattr(request.app.state, "channel_failures", [])
+    ]
+    body = Readiness(status="ok" if ok else "unavailable", checks=checks, providerFailures=failures)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from channels.steps.base import Recipient, StepKind, Unreachable, template_sources
+from channels.steps.chat import ChatStep
 from channels.steps.email import EmailStep
 from channels.steps.in_app import InAppStep
+from channels.steps.push import PushStep
+from channels.steps.sms import SmsStep
+from channels.steps.webhook import WebhookStep
 
-STEP_KINDS: Mapping[str, StepKind] = {kind.type: kind for kind in (InAppStep(), EmailStep())}
+STEP_KINDS: Mapping[str, StepKind] = {
+    kind.type: kind for kind in (InAppStep(), EmailStep(), SmsStep(), ChatStep(), PushStep(), WebhookStep())
+}
 
 __all__ = ["STEP_KINDS", "Recipient", "StepKind", "Unreachable", "template_sources"]

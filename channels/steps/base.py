@@ -30,6 +30,28 @@ class Recipient(BaseModel):
     channels: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class ChannelControls(BaseModel):
+    """Controls every channel step accepts; unknown keys are refused to catch typos."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Stop the run after this step when any of its deliveries failed (the workflow reads it).
+    stopOnFailure: bool | None = None
+
+
+def channel_credentials(recipient: Recipient, field: str) -> list[Any]:
+    """The values of ``credentials.<field>`` across the recipient's channel entries, in order."""
+    found: list[Any] = []
+    for entry in recipient.channels:
+        credentials = entry.get("credentials") if isinstance(entry, Mapping) else None
+        value = credentials.get(field) if isinstance(credentials, Mapping) else None
+        if isinstance(value, list):
+            found += [v for v in value if v and v not in found]
+        elif value and value not in found:
+            found.append(value)
+    return found
+
+
 class Unreachable(Exception):
     """The recipient has no address for this channel: the step is skipped for them, not failed."""
 
@@ -75,9 +97,17 @@ class StepKind(ABC):
 
     @abstractmethod
     def build_message(
-        self, rendered: Mapping[str, str], *, recipient: Recipient, payload: Mapping[str, Any]
+        self, rendered: Mapping[str, str], *, recipient: Recipient, payload: Mapping[str, Any],
+        controls: Mapping[str, Any], key: str,
     ) -> BaseModel:
         """Turn rendered template fields into the provider message for ``recipient``.
+
+        Args:
+            rendered: The rendered template fields, by dotted path.
+            recipient: Who the message goes to.
+            payload: The trigger's payload.
+            controls: The step's raw controls (for the fields that are not templates).
+            key: The delivery's idempotency key, stable across retries.
 
         Raises:
             Unreachable: The recipient has no address on this channel.

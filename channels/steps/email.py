@@ -6,16 +6,14 @@ import builtins
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from channels.base import Channel
 from channels.messages import EmailMessage
-from channels.steps.base import Recipient, StepKind, Unreachable
+from channels.steps.base import ChannelControls, Recipient, StepKind, Unreachable
 
 
-class EmailControls(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EmailControls(ChannelControls):
     subject: str
     body: str
     text: str | None = None
@@ -31,7 +29,8 @@ class EmailStep(StepKind):
     template_fields: ClassVar[Mapping[str, bool]] = {"subject": False, "body": True, "text": False}
 
     def build_message(
-        self, rendered: Mapping[str, str], *, recipient: Recipient, payload: Mapping[str, Any]
+        self, rendered: Mapping[str, str], *, recipient: Recipient, payload: Mapping[str, Any],
+        controls: Mapping[str, Any], key: str,
     ) -> EmailMessage:
         if not recipient.email:
             raise Unreachable("subscriber has no email address")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from channels.base import Channel
 from channels.messages import InAppMessage
-from channels.steps.base import Recipient, StepKind
+from channels.steps.base import ChannelControls, Recipient, StepKind
 
 
 class Redirect(BaseModel):
@@ -27,10 +27,8 @@ class Action(BaseModel):
     redirect: Redirect | None = None
 
 
-class InAppControls(BaseModel):
+class InAppControls(ChannelControls):
     """Novu's in-app step controls."""
-
-    model_config = ConfigDict(extra="forbid")
 
     body: str
     subject: str | None = None
@@ -67,7 +65,8 @@ class InAppStep(StepKind):
     }
 
     def build_message(
-        self, rendered: Mapping[str, str], *, recipient: Recipient, payload: Mapping[str, Any]
+        self, rendered: Mapping[str, str], *, recipient: Recipient, payload: Mapping[str, Any],
+        controls: Mapping[str, Any], key: str,
     ) -> InAppMessage:
         # Novu's cta shape: a redirect plus action buttons, which the inbox renders.
         cta: dict[str, Any] = {}

@@ -2,6 +2,7 @@
 
 from store.models.activity import ExecutionDetail, Job, Message, Notification
 from store.models.idempotency import IdempotencyRecord
+from store.models.integrations import Integration
 from store.models.recipients import Subscriber, SubscriberPreference, Tenant, Topic, TopicSubscriber
 from store.models.tenancy import ApiKey, Environment, Organization, Project
 from store.models.workflows import NotificationWorkflow
@@ -11,6 +12,7 @@ __all__ = [
     "Environment",
     "ExecutionDetail",
     "IdempotencyRecord",
+    "Integration",
     "Job",
     "Message",
     "Notification",

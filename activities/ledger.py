@@ -1,0 +1,60 @@
+"""What one step attempt decided, gathered in memory and written in one transaction at its end."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from channels import InAppMessage
+from store.models import Notification, Subscriber
+
+
+@dataclass
+class Delivery:
+    key: str
+    notification: Notification
+    subscriber: Subscriber
+    job_id: uuid.UUID
+    message: BaseModel
+
+
+@dataclass
+class Ledger:
+    """What one attempt decided, written in one transaction at its end."""
+
+    step_id: str
+    details: list[dict[str, Any]] = field(default_factory=list)
+    jobs: dict[uuid.UUID, str] = field(default_factory=dict)
+    retry: list[str] = field(default_factory=list)
+    # The longest Retry-After a remote asked for among the deliveries to retry.
+    retry_after: float | None = None
+    # Message writes, applied with the details in the attempt's last transaction.
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    finishes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    forget: list[str] = field(default_factory=list)
+
+    def note(self, n: Notification, job_id: uuid.UUID | None, status: str, detail: str, **extra: Any) -> None:
+        self.details.append({
+            "environment_id": n.environment_id, "notification_id": n.id, "job_id": job_id,
+            "subscriber_id": n.subscriber_id, "transaction_id": n.transaction_id, "step_id": self.step_id,
+            "status": status,
+            "detail": detail, **extra,
+        })
+
+
+class Collector:
+    """An in-app sink that gathers rows so a whole batch is inserted in one statement."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    async def __call__(self, message: InAppMessage, *, idempotency_key: str) -> str:
+        message_id = uuid.uuid4()
+        self.rows[idempotency_key] = {
+            "id": message_id, "subject": message.subject, "content": message.content, "avatar": message.avatar,
+            "cta": message.cta, "payload": message.payload,
+        }
+        return str(message_id)

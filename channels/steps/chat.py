@@ -1,0 +1,39 @@
+"""The ``chat`` step: one text body, posted to the subscriber's chat webhook.
+
+The webhook URL comes from the subscriber's channel credentials, as Novu stores them:
+``{"providerId": "slack", "credentials": {"webhookUrl": "https://hooks..."}}``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from channels.base import Channel
+from channels.messages import ChatMessage
+from channels.steps.base import ChannelControls, Recipient, StepKind, Unreachable, channel_credentials
+
+
+class ChatControls(ChannelControls):
+    """Novu's chat step controls."""
+
+    body: str
+
+
+class ChatStep(StepKind):
+    type: ClassVar[str] = "chat"
+    channel: ClassVar[Channel] = Channel.CHAT
+    controls_model: ClassVar[builtins.type[BaseModel]] = ChatControls
+    template_fields: ClassVar[Mapping[str, bool]] = {"body": False}
+
+    def build_message(
+        self, rendered: Mapping[str, str], *, recipient: Recipient, payload: Mapping[str, Any],
+        controls: Mapping[str, Any], key: str,
+    ) -> ChatMessage:
+        urls = channel_credentials(recipient, "webhookUrl")
+        if not urls:
+            raise Unreachable("subscriber has no chat webhook URL in their channel credentials")
+        return ChatMessage(content=rendered.get("body", ""), webhook_url=str(urls[0]))

@@ -1,0 +1,1 @@
+"""An example third-party Clarion provider package (see ``provider.py``)."""

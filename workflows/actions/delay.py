@@ -1,0 +1,116 @@
+"""The delay step: wait a fixed amount, or until a timestamp read from the payload.
+
+The wait is a durable Temporal timer (``workflow.sleep``): while it runs nothing is held in a
+worker, a delay of months costs one timer, and it survives restarts of workers and server.
+Cancelling the trigger (``DELETE /v1/events/trigger/{transactionId}``) cancels the timer, so the
+steps after it never run.
+
+Controls, in Novu's v2 shape or Clarion's ``until`` form (exactly one of the two)::
+
+    {"type": "regular", "amount": 2, "unit": "hours"}
+    {"until": "payload.sendAt"}        # an ISO-8601 timestamp; no zone means UTC
+
+A month is 30 days (Novu's unit, without calendar arithmetic). A timestamp in the past means no
+wait; a missing or unreadable one skips the step (no wait), and the run's result says why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from temporalio import workflow
+
+from workflows.actions.base import ActionKind, ActionResult
+from workflows.inputs import StepSpec, TriggerContext
+
+Unit = Literal["seconds", "minutes", "hours", "days", "weeks", "months"]
+UNIT_SECONDS: Mapping[str, int] = {
+    "seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400, "weeks": 7 * 86_400,
+    "months": 30 * 86_400,  # a month is 30 days
+}
+# Ten years: anything longer is a mistake, not a notification.
+MAX_SECONDS = 10 * 365 * 86_400
+PAYLOAD_PATH = re.compile(r"payload(\.[^.\s]+)+")
+
+
+class DelayControls(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Declared first so that the checks of ``amount`` and ``unit`` see it.
+    until: str | None = Field(default=None, description="payload path of an ISO-8601 timestamp: payload.sendAt")
+    type: Literal["regular"] | None = None
+    amount: int | None = Field(default=None, gt=0, validate_default=True)
+    unit: Unit | None = Field(default=None, validate_default=True)
+
+    @field_validator("until")
+    @classmethod
+    def _payload_path(cls, value: str | None) -> str | None:
+        if value is not None and not PAYLOAD_PATH.fullmatch(value):
+            raise ValueError(f"must be a payload path such as payload.sendAt, not {value[:80]!r}")
+        return value
+
+    @field_validator("amount", "unit")
+    @classmethod
+    def _one_form(cls, value: object, info: ValidationInfo) -> object:
+        if "until" not in info.data:  # ``until`` itself was refused: that error says enough
+            return value
+        has_until = info.data.get("until") is not None
+        if value is None and not has_until:
+            raise ValueError("required (or give `until`, a payload path)")
+        if value is not None and has_until:
+            raise ValueError("give either amount and unit, or until, not both")
+        return value
+
+    def duration(self) -> timedelta | None:
+        """The fixed wait, or None for the ``until`` form."""
+        if self.amount is None or self.unit is None:
+            return None
+        seconds = self.amount * UNIT_SECONDS[self.unit]
+        return timedelta(seconds=min(seconds, MAX_SECONDS))
+
+
+def read_path(payload: Mapping[str, Any], path: str) -> Any:
+    """``payload.a.b`` of the trigger's payload, or None when any part is missing."""
+    value: Any = payload
+    for part in path.split(".")[1:]:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def parse_instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+class DelayStep(ActionKind):
+    type = "delay"
+    controls_model = DelayControls
+
+    async def run(self, step: StepSpec, context: TriggerContext) -> ActionResult:
+        controls = DelayControls.model_validate(step.controls)
+        wait = controls.duration()
+        if wait is None:
+            path = str(controls.until)
+            raw = read_path(context.payload, path)
+            until = parse_instant(raw)
+            if until is None:
+                problem = "is missing" if raw is None else f"is not an ISO-8601 timestamp: {str(raw)[:80]!r}"
+                return ActionResult(step_id=step.id, status="skipped", reason=f"{path} {problem}")
+            wait = min(until - workflow.now(), timedelta(seconds=MAX_SECONDS))
+        if wait <= timedelta(0):
+            return ActionResult(step_id=step.id, status="completed")
+        end = workflow.now() + wait
+        workflow.set_current_details(f"delay {step.id!r}: waiting {wait}, until {end:%Y-%m-%d %H:%M:%S} UTC")
+        await workflow.sleep(wait, summary=f"delay {step.id}")
+        return ActionResult(step_id=step.id, status="completed", waited_seconds=wait.total_seconds())
