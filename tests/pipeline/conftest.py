@@ -93,7 +93,7 @@ class Pipeline:
     async def finish(self, transaction_id: str, environment_id: uuid.UUID | None = None) -> RunResult:
         env = environment_id or self.tenancy.env_a.id
         handle = self.temporal.get_workflow_handle(f"trigger:{env}:{transaction_id}", result_type=RunResult)
-        for _ in range(600):  # a bulk trigger starts its events' workflows a moment after answering
+        for _ in range(1800):  # a bulk trigger starts its events' workflows a moment after answering
             try:
                 return await handle.result()
             except RPCError as exc:
