@@ -117,3 +117,23 @@ async def test_an_edited_workflow_applies_to_the_next_trigger(pipeline: Pipeline
         raise AssertionError("an inactive workflow was started")
     except RPCError:
         pass
+
+
+async def test_a_failed_step_marked_stop_on_failure_ends_the_run(pipeline: Pipeline) -> None:
+    steps = [
+        {"id": "mail", "type": "email", "controls": {"subject": "Hi", "body": "<p>Hi</p>", "stopOnFailure": True}},
+        {"id": "inbox", "type": "in_app", "controls": {"body": "after the email"}},
+    ]
+    await add_workflow(pipeline.sessions, pipeline.tenancy.env_a.id, "strict", steps=steps)
+    pipeline.mailbox.replies = ["550 5.1.1 No such user"]
+    await pipeline.trigger({"name": "strict", "to": ADA, "transactionId": "tx-stop"})
+    result = await pipeline.finish("tx-stop")
+    assert (result.sent, result.failed) == (0, 1)
+    assert await pipeline.messages(channel="in_app") == []
+
+    await add_workflow(pipeline.sessions, pipeline.tenancy.env_a.id, "lenient",
+                       steps=[{**steps[0], "controls": {"subject": "Hi", "body": "<p>Hi</p>"}}, steps[1]])
+    pipeline.mailbox.replies = ["550 5.1.1 No such user"]
+    await pipeline.trigger({"name": "lenient", "to": ADA, "transactionId": "tx-go-on"})
+    assert (await pipeline.finish("tx-go-on")).sent == 1
+    assert len(await pipeline.messages(channel="in_app")) == 1
