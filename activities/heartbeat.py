@@ -19,9 +19,10 @@ async def heartbeating() -> AsyncIterator[None]:
     interval = max(timeout.total_seconds() / 3, 0.1)
 
     async def beat() -> None:
+        # Sleep first: most steps finish well within one interval and need no heartbeat RPC at all.
         while True:
-            activity.heartbeat()
             await asyncio.sleep(interval)
+            activity.heartbeat()
 
     task = asyncio.create_task(beat())
     try:

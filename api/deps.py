@@ -21,18 +21,19 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_temporal(request: Request) -> Client:
-    return get_services(request).temporal
+async def get_temporal(request: Request) -> Client:
+    services: Services = request.app.state.services
+    return services.temporal
 
 
 def get_renderer(request: Request) -> TemplateRenderer:
@@ -66,7 +67,7 @@ async def native_principal(principal: PrincipalDep) -> Principal:
 NativeAuth = Annotated[Principal, Depends(native_principal)]
 
 
-def get_workflow_cache(request: Request) -> WorkflowCache:
+async def get_workflow_cache(request: Request) -> WorkflowCache:
     cache: WorkflowCache = request.app.state.workflow_cache
     return cache
 

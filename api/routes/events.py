@@ -25,7 +25,7 @@ MAX_BULK = 100
 _QUERYABLE = re.compile(r"^[\w.:@/+-]+$")
 
 
-def get_triggers(request: Request) -> Triggers:
+async def get_triggers(request: Request) -> Triggers:
     triggers: Triggers = request.app.state.triggers
     return triggers
 
