@@ -74,12 +74,9 @@ async def engine(
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """One Temporal dev server for the whole session, from the installed binary (never a download)."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=ALL,
-        data_converter=pydantic_data_converter,
-        dev_server_extra_args=DEV_SERVER_ARGS,
-    )
+    binary, converter = temporal_binary(), pydantic_data_converter
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary, data_converter=converter,
+                                                search_attributes=ALL, dev_server_extra_args=DEV_SERVER_ARGS)
     yield env
     await env.shutdown()
 

@@ -147,10 +147,12 @@ async def fake_send_step(inp: StepInput) -> StepOutcome:
     return StepOutcome(step_id=inp.context.workflow.steps[inp.step_index].id, recipients=1, sent=1)
 
 
+CONVERTER = pydantic_data_converter
+
+
 async def test_thirty_day_delay_completes_in_test_time() -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    )
+    server = str(TEST_SERVER)
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=server, data_converter=CONVERTER)
     snapshot = WorkflowSnapshot(id=str(uuid.uuid4()), identifier="monthly", name="Monthly", steps=[
         StepSpec(id="wait", type="delay", controls={"type": "regular", "amount": 1, "unit": "months"}),
         StepSpec(id="inbox", type="in_app", controls={"body": "hi"}),
