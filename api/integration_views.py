@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import typing
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from api.errors import BadRequest
+from api.subscriber_views import stamp
 from store.models import Integration
 
 MASK = "••••"
@@ -102,10 +102,6 @@ def masked(config_model: type[BaseModel] | None, credentials: dict[str, Any]) ->
             value = str(value)
         shown[_camel(name)] = value
     return shown
-
-
-def stamp(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def integration_dto(row: Integration, organization_id: str, credentials: dict[str, Any]) -> dict[str, Any]:

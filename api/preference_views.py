@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,23 +23,8 @@ from api.schemas.preferences import (
     WorkflowPreferenceV1Dto,
 )
 from store import preferences as preference_store
-from store import subscribers as subscriber_store
 from store import workflows as workflow_store
 from store.models import NotificationWorkflow, Subscriber, SubscriberPreference
-
-
-def stamp(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-async def subscriber_or_404(session: AsyncSession, principal: Principal, subscriber_id: str) -> Subscriber:
-    found = await subscriber_store.get(
-        session=session, environment_id=principal.environment_id, subscriber_id=subscriber_id
-    )
-    if found is None:
-        # Messages never echo the ids a client sent: a foreign environment's ids must not come back.
-        raise NotFound("Subscriber not found")
-    return found
 
 
 async def workflow_or_404(session: AsyncSession, principal: Principal, key: str) -> NotificationWorkflow:

@@ -8,13 +8,7 @@ from fastapi import APIRouter, Path
 
 from api.deps import NativeAuth, SessionDep
 from api.errors import BadRequest
-from api.preference_views import (
-    refuse_if_locked,
-    rows_of,
-    subscriber_or_404,
-    v1_item,
-    workflow_or_404,
-)
+from api.preference_views import refuse_if_locked, rows_of, v1_item, workflow_or_404
 from api.schemas.preferences import (
     GlobalPreferenceV1Dto,
     GlobalPreferenceV1Envelope,
@@ -24,6 +18,7 @@ from api.schemas.preferences import (
     UpdateWorkflowPreferenceV1Dto,
     WorkflowPreferenceV1Envelope,
 )
+from api.subscriber_views import subscriber_or_404
 from store import preferences as preference_store
 
 router = APIRouter(prefix="/v1/subscribers/{subscriberId}/preferences", tags=["subscriber-preferences"])

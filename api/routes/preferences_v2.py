@@ -9,16 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.deps import NativeAuth, SessionDep
-from api.preference_views import (
-    Rows,
-    level_item,
-    overrides,
-    refuse_if_locked,
-    rows_of,
-    stamp,
-    subscriber_or_404,
-    workflow_or_404,
-)
+from api.preference_views import Rows, level_item, overrides, refuse_if_locked, rows_of, workflow_or_404
 from api.schemas.preferences import (
     BulkPreferencesDto,
     BulkPreferencesEnvelope,
@@ -30,6 +21,7 @@ from api.schemas.preferences import (
     WorkflowInfoDto,
     WorkflowPreferenceDto,
 )
+from api.subscriber_views import stamp, subscriber_or_404
 from store import preferences as preference_store
 from store.models import NotificationWorkflow, Subscriber
 

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.deps import NativeAuth, SessionDep
 from api.errors import BadRequest, Conflict
-from api.preference_views import stamp
 from api.routes.topics_v1 import TopicKey, topic_or_404
 from api.schemas.topics import (
     TOPIC_KEY_RULE,
@@ -29,6 +28,7 @@ from api.schemas.topics import (
     TopicListDto,
     valid_topic_key,
 )
+from api.subscriber_views import stamp
 from store import subscribers as subscriber_store
 from store import topics as topic_store
 from store.models import Subscriber, Topic, TopicSubscriber
