@@ -6,11 +6,32 @@ switched-off channel is really not delivered while switching it back on delivers
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.story.conftest import Story
 from tests.story.scripts import NOVU, NOVU_PY
 
 SENT = {"status": "completed", "sent": 1, "skipped": 0, "failed": 0}
 SKIPPED = {"status": "completed", "sent": 0, "skipped": 1, "failed": 0}
+
+
+def assert_deliveries(out: dict[str, Any]) -> None:
+    """What both SDKs' stories must have delivered, read back through their own feed calls."""
+    outcomes = out["outcomes"]
+    assert outcomes.pop("tx-later") == {"status": "CancelledError"}
+    assert outcomes.pop("tx-topic") == {"status": "completed", "sent": 2, "skipped": 0, "failed": 0}
+    assert outcomes == dict.fromkeys(("tx-one", "bulk-1", "bulk-2", "bulk-3"), SENT)
+    # off-workflow and off-global left nothing; the cancelled delay never delivered.
+    assert out["feed"] == [
+        ["bulk-1", "Order bulk-1 for Ada", "bulk-1", None],
+        ["on-workflow", "Order A2 for Ada", "A2", None],
+        ["tx-one", "Order A5 for Ada", "A5", "hello"],
+    ]
+    assert out["feed_bo"] == [
+        ["bulk-2", "Order bulk-2 for Bo"], ["on-global", "Order A4 for Bo"], ["tx-topic", "Order A6 for Bo"]]
+    assert out["unseen"] == [3, 2]
+    assert out["marked"] == [[True, True]]
+    assert out["mark_all"] == 3
 
 
 async def test_novu_py_story(story: Story) -> None:
@@ -31,21 +52,7 @@ async def test_novu_py_story(story: Story) -> None:
     assert out["bulk_trigger"] == [["processed", "bulk-1"], ["processed", "bulk-2"], ["processed", "bulk-3"]]
     assert out["topic_trigger"] == [True, "tx-topic"]
     assert out["cancel"] == [True, False]
-    outcomes = out["outcomes"]
-    assert outcomes.pop("tx-later") == {"status": "CancelledError"}
-    assert outcomes.pop("tx-topic") == {"status": "completed", "sent": 2, "skipped": 0, "failed": 0}
-    assert outcomes == dict.fromkeys(("tx-one", "bulk-1", "bulk-2", "bulk-3"), SENT)
-    # off-workflow and off-global left nothing; the cancelled delay never delivered.
-    assert out["feed"] == [
-        ["bulk-1", "Order bulk-1 for Ada", "bulk-1", None],
-        ["on-workflow", "Order A2 for Ada", "A2", None],
-        ["tx-one", "Order A5 for Ada", "A5", "hello"],
-    ]
-    assert out["feed_bo"] == [
-        ["bulk-2", "Order bulk-2 for Bo"], ["on-global", "Order A4 for Bo"], ["tx-topic", "Order A6 for Bo"]]
-    assert out["unseen"] == [3, 2]
-    assert out["marked"] == [[True, True]]
-    assert out["mark_all"] == 3
+    assert_deliveries(out)
     assert out["deleted"] is True
     assert out["after_delete"] == ["ErrorDto", 404]
     assert await story.pipeline.messages(transaction_id="tx-later") == []
@@ -68,19 +75,6 @@ async def test_novu_v1_story(story: Story) -> None:
     assert out["bulk_trigger"] == [["processed", "bulk-1"], ["processed", "bulk-2"], ["processed", "bulk-3"]]
     assert out["topic_trigger"] == [True, "tx-topic"]
     assert out["cancel"] == [None, "no error"]  # novu 1.14's delete returns nothing; the outcome shows it worked
-    outcomes = out["outcomes"]
-    assert outcomes.pop("tx-later") == {"status": "CancelledError"}
-    assert outcomes.pop("tx-topic") == {"status": "completed", "sent": 2, "skipped": 0, "failed": 0}
-    assert outcomes == dict.fromkeys(("tx-one", "bulk-1", "bulk-2", "bulk-3"), SENT)
-    assert out["feed"] == [
-        ["bulk-1", "Order bulk-1 for Ada", "bulk-1", None],
-        ["on-workflow", "Order A2 for Ada", "A2", None],
-        ["tx-one", "Order A5 for Ada", "A5", "hello"],
-    ]
-    assert out["feed_bo"] == [
-        ["bulk-2", "Order bulk-2 for Bo"], ["on-global", "Order A4 for Bo"], ["tx-topic", "Order A6 for Bo"]]
-    assert out["unseen"] == [3, 2]
-    assert out["marked"] == [[True, True]]
-    assert out["mark_all"] == 3
+    assert_deliveries(out)
     assert out["after_delete"] == ["HTTPError", 404]
     assert await story.pipeline.messages(transaction_id="tx-later") == []
