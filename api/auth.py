@@ -11,7 +11,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import BadRequest, Forbidden, Unauthorized
-from store import tenancy
+from store import session_tokens, tenancy
 
 CACHE_SECONDS = 5.0  # a revoked key stops working within this long
 
@@ -25,9 +25,19 @@ class Principal:
     organization_id: uuid.UUID
     project_id: uuid.UUID | None
     environment_id: uuid.UUID
+    # "key" for API keys; "subscriber" (sst_) and "group" (sgt_) for session tokens, which hold no scopes.
+    kind: str = "key"
+    subscriber_id: str | None = None
+    group_id: uuid.UUID | None = None
+    name: str = ""
 
     def allows(self, scope: str) -> bool:
         return "*" in self.scopes or scope in self.scopes
+
+    @property
+    def owner(self) -> str:
+        """Who owns the sockets opened with this credential (event-apis.md §3.6)."""
+        return f"subscriber:{self.subscriber_id}" if self.kind == "subscriber" else str(self.key_id)
 
 
 def credential_from(request: Request) -> str | None:
@@ -46,6 +56,7 @@ def credential_from(request: Request) -> str | None:
 
 @dataclass
 class _Cached:
+    name: str
     key_id: uuid.UUID
     scopes: frozenset[str]
     organization_id: uuid.UUID
@@ -72,6 +83,7 @@ class KeyCache:
         if len(self._entries) > 10_000:
             self._entries.clear()
         entry = _Cached(
+            row.name,
             row.id,
             frozenset(row.scopes),
             row.organization_id,
@@ -83,10 +95,32 @@ class KeyCache:
         return entry
 
 
-async def resolve_principal(request: Request, session: AsyncSession, cache: KeyCache) -> Principal:
-    raw = credential_from(request)
+async def _session_principal(request: Request, session: AsyncSession, raw: str) -> Principal:
+    token = await session_tokens.find_live(session=session, raw=raw)
+    if token is None:
+        raise Unauthorized("Session token not found, expired or revoked")
+    wanted = request.headers.get("x-environment-id", "").strip()
+    if wanted and wanted.lower() != str(token.environment_id):
+        raise Forbidden("This session token belongs to another environment")
+    env = await tenancy.get_environment(session=session, environment_id=token.environment_id)
+    if env is None:
+        raise Unauthorized("Session token not found, expired or revoked")
+    return Principal(
+        token.id, frozenset(), env.organization_id, env.project_id, env.id,
+        kind=token.kind, subscriber_id=token.subscriber_id, group_id=token.group_id,
+        name=token.subscriber_id or str(token.group_id),
+    )
+
+
+async def resolve_principal(
+    request: Request, session: AsyncSession, cache: KeyCache, raw: str | None = None
+) -> Principal:
+    """The caller behind the request's credential (``raw`` overrides the headers, for sockets)."""
+    raw = raw or credential_from(request)
     if not raw:
         raise Unauthorized("API Key not found: send it as 'Authorization: ApiKey <key>'")
+    if session_tokens.is_session_token(raw):
+        return await _session_principal(request, session, raw)
     key = await cache.lookup(session, raw)
     if key is None:
         raise Unauthorized("API Key not found or revoked")
@@ -94,7 +128,9 @@ async def resolve_principal(request: Request, session: AsyncSession, cache: KeyC
     if key.environment_id is not None:
         if wanted and wanted.lower() != str(key.environment_id):
             raise Forbidden("This key is limited to another environment")
-        return Principal(key.key_id, key.scopes, key.organization_id, key.project_id, key.environment_id)
+        return Principal(
+            key.key_id, key.scopes, key.organization_id, key.project_id, key.environment_id, name=key.name
+        )
     if not wanted:
         raise BadRequest("x-environment-id is required with this key", field_errors={"x-environment-id": "required"})
     try:
@@ -109,7 +145,7 @@ async def resolve_principal(request: Request, session: AsyncSession, cache: KeyC
         or (key.project_id is not None and env.project_id != key.project_id)
     ):
         raise Forbidden("The environment is outside this key's organization or project")
-    return Principal(key.key_id, key.scopes, key.organization_id, key.project_id, env.id)
+    return Principal(key.key_id, key.scopes, key.organization_id, key.project_id, env.id, name=key.name)
 
 
 def scope_checker(scope: str) -> Callable[[Principal], Awaitable[Principal]]:

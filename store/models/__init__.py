@@ -4,6 +4,7 @@ from store.models.activity import ExecutionDetail, Job, Message, Notification
 from store.models.idempotency import IdempotencyRecord
 from store.models.integrations import Integration
 from store.models.recipients import Subscriber, SubscriberPreference, Tenant, Topic, TopicSubscriber
+from store.models.sessions import SessionToken
 from store.models.tenancy import ApiKey, Environment, Organization, Project
 from store.models.workflows import NotificationWorkflow
 
@@ -19,6 +20,7 @@ __all__ = [
     "NotificationWorkflow",
     "Organization",
     "Project",
+    "SessionToken",
     "Subscriber",
     "SubscriberPreference",
     "Tenant",
