@@ -34,6 +34,7 @@ from channels import ChannelRegistry
 from clarion.settings import Settings
 from store.crypto import CredentialCipher
 from store.engine import Sessions
+from store.realtime import RealtimeBus
 from templates.renderer import TemplateRenderer
 
 DESCRIPTION = """Clarion turns events into durable notification workflows on Temporal.
@@ -48,12 +49,15 @@ def _route_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-def create_app(settings: Settings, *, temporal: Client | None = None, sessions: Sessions | None = None) -> FastAPI:
-    """Build the API; ``temporal`` and ``sessions`` may be handed in (tests, embedded runs)."""
+def create_app(
+    settings: Settings, *, temporal: Client | None = None, sessions: Sessions | None = None,
+    bus: RealtimeBus | None = None,
+) -> FastAPI:
+    """Build the API; ``temporal``, ``sessions`` and ``bus`` may be handed in (tests, embedded runs)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings, temporal=temporal, sessions=sessions) as services:
+        async with open_services(settings, temporal=temporal, sessions=sessions, bus=bus) as services:
             app.state.services = services
             yield
 

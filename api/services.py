@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from clarion.settings import Settings
 from store.engine import Sessions, create_engine, make_sessions
+from store.realtime import MemoryBus, RealtimeBus
 
 
 @dataclass
@@ -18,6 +19,8 @@ class Services:
     settings: Settings
     sessions: Sessions
     temporal: Client
+    # Real-time events (sockets, long-poll wake-ups); see store/realtime.py.
+    bus: RealtimeBus
 
 
 async def connect_temporal(settings: Settings, *, lazy: bool = True) -> Client:
@@ -32,7 +35,8 @@ async def connect_temporal(settings: Settings, *, lazy: bool = True) -> Client:
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, temporal: Client | None = None, sessions: Sessions | None = None
+    settings: Settings, *, temporal: Client | None = None, sessions: Sessions | None = None,
+    bus: RealtimeBus | None = None,
 ) -> AsyncIterator[Services]:
     engine = None
     if sessions is None:
@@ -42,7 +46,7 @@ async def open_services(
         sessions = make_sessions(engine)
     client = temporal or await connect_temporal(settings)
     try:
-        yield Services(settings=settings, sessions=sessions, temporal=client)
+        yield Services(settings=settings, sessions=sessions, temporal=client, bus=bus or MemoryBus())
     finally:
         if engine is not None:
             await engine.dispose()

@@ -20,6 +20,7 @@ from api.services import connect_temporal
 from channels import ChannelRegistry
 from store.crypto import CredentialCipher
 from store.engine import Sessions, create_engine, make_sessions
+from store.realtime import NullBus, RealtimeBus
 from templates import TemplateRenderer
 from workflows.bulk import BulkTriggerWorkflow
 from workflows.run import RunWorkflow
@@ -41,8 +42,10 @@ SANDBOX = SandboxedWorkflowRunner(
 
 
 def build_worker(
-    client: Client, settings: Settings, *, sessions: Sessions, providers: ProviderSource, task_queue: str | None = None
+    client: Client, settings: Settings, *, sessions: Sessions, providers: ProviderSource, task_queue: str | None = None,
+    bus: RealtimeBus | None = None,
 ) -> Worker:
+    bus = bus or NullBus()  # activities publish real-time events on it after their commits
     dispatch = DispatchActivities(
         sessions=sessions, renderer=TemplateRenderer(), providers=providers,
         concurrency=settings.worker.send_concurrency,
@@ -87,7 +90,7 @@ def load_channels() -> ChannelRegistry:
 @asynccontextmanager
 async def open_worker(
     settings: Settings, *, client: Client | None = None, sessions: Sessions | None = None,
-    task_queue: str | None = None,
+    task_queue: str | None = None, bus: RealtimeBus | None = None,
 ) -> AsyncIterator[Worker]:
     """A running worker (and its database engine when none is handed in), stopped on exit."""
     engine = None
@@ -101,7 +104,7 @@ async def open_worker(
         registry=load_channels(), sessions=sessions, smtp=settings.smtp,
         cipher=CredentialCipher(settings.secret_key.get_secret_value()),
     )
-    worker = build_worker(client, settings, sessions=sessions, providers=providers, task_queue=task_queue)
+    worker = build_worker(client, settings, sessions=sessions, providers=providers, task_queue=task_queue, bus=bus)
     try:
         async with worker:
             yield worker
