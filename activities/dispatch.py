@@ -26,13 +26,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.backoff import Backoff
-from activities.context import actor_view, recipient, subscriber_view, tenant_view
+from activities.content import StepContent, load_content
+from activities.context import actor_view, recipient, tenant_view
 from activities.heartbeat import heartbeating
 from activities.ledger import Collector, Delivery, Ledger
+from activities.live import LiveEvents
 from activities.models import StepInput, StepOutcome
-from activities.preferences import channel_allowed
 from activities.providers import Candidate, ProviderSource
-from activities.recipients import claim_batch
+from activities.recipients import CLAIMED_NOW, claim_batch
 from channels import (
     Channel,
     ChannelProvider,
@@ -41,7 +42,7 @@ from channels import (
     ProviderContext,
     RetryableDeliveryError,
 )
-from channels.steps import STEP_KINDS, Unreachable, template_sources
+from channels.steps import STEP_KINDS, Unreachable
 from store import deliveries, preferences, subscribers, tenants
 from store.engine import Sessions
 from store.models import Job, Message, Notification, Subscriber
@@ -57,9 +58,10 @@ class DispatchActivities:
 
     def __init__(
         self, *, sessions: Sessions, renderer: TemplateRenderer, providers: ProviderSource, concurrency: int = 16,
-        backoff: Backoff | None = None,
+        backoff: Backoff | None = None, live: LiveEvents | None = None,
     ) -> None:
         self._sessions = sessions
+        self._live = live or LiveEvents(bus=None, sessions=sessions)
         self._renderer = renderer
         self._providers = providers
         self._concurrency = concurrency
@@ -94,14 +96,16 @@ class DispatchActivities:
             )
             keys = {n.id: f"{inp.batch.key}:{step.id}:{s.subscriber_id}" for n, s in claimed}
             earlier = await deliveries.messages_by_key(session=session, keys=keys.values())
+            created = [n for n, _ in session.info.pop(CLAIMED_NOW, [])]
+            content = await load_content(session=session, environment_id=env, context=ctx, step=step, kind=kind)
         sample = [s.subscriber_id for _, s in claimed][:SAMPLE_IDS]
         outcome = StepOutcome(step_id=step.id, recipients=len(claimed), sample_subscriber_ids=sample)
         ledger = Ledger(step_id=step.id)
         base = {"payload": ctx.payload, "actor": actor_view(ctx.actor, actor),
-                "tenant": tenant_view(ctx.tenant, tenant), "step": {}}
+                "tenant": tenant_view(ctx.tenant, tenant), "step": dict(ctx.step_data)}
         pending = [
             d for n, sub in claimed
-            if (d := self._plan(inp, n, sub, jobs[n.id], keys[n.id], earlier, prefs, base, ledger, outcome))
+            if (d := self._plan(inp, n, sub, jobs[n.id], keys[n.id], earlier, prefs, base, content, ledger, outcome))
         ]
         if pending:
             await self._deliver(inp, kind.channel, pending, ledger, outcome)
@@ -111,6 +115,8 @@ class DispatchActivities:
             await deliveries.forget_messages(session=session, keys=ledger.forget)
             await deliveries.add_details(session=session, rows=ledger.details)
             await deliveries.set_job_status(session=session, statuses=ledger.jobs)
+        await self._live.notifications_created(inp, created)  # after the commits, as live events must be
+        await self._live.step_committed(inp, [r["idempotency_key"] for r in ledger.inserts] + list(ledger.finishes))
         if ledger.retry:
             delay = self._backoff.delay(kind.channel.value, activity.info().attempt, retry_after=ledger.retry_after)
             raise ApplicationError(
@@ -123,7 +129,7 @@ class DispatchActivities:
     def _plan(
         self, inp: StepInput, n: Notification, sub: Subscriber, job: Job, key: str,
         earlier: Mapping[str, Message], prefs: Mapping[uuid.UUID, PreferencePair], base: dict[str, Any],
-        ledger: Ledger, outcome: StepOutcome,
+        content: StepContent, ledger: Ledger, outcome: StepOutcome,
     ) -> Delivery | None:
         """Decide one recipient: already handled, skipped, failed to render, or to be delivered."""
         ctx = inp.context
@@ -140,7 +146,7 @@ class DispatchActivities:
                 ledger.finishes[key] = {"status": "warning", "error_text": "outcome unknown: worker stopped mid-send"}
             return None  # otherwise an earlier attempt finished it and recorded its details
         global_row, workflow_row = prefs.get(sub.id, (None, None))
-        allowed, why = channel_allowed(
+        allowed, why = content.allowed(
             step.type, workflow=ctx.workflow, global_row=global_row, workflow_row=workflow_row
         )
         if not allowed:
@@ -149,10 +155,7 @@ class DispatchActivities:
             ledger.note(n, job_id, "success", f"Step skipped: {step.type} is off ({why})", channel=step.type)
             return None
         try:
-            rendered = self._renderer.render_fields(
-                template_sources(kind, step.controls), {**base, "subscriber": subscriber_view(sub)},
-                html_fields=kind.html_fields(), step=step.id,
-            )
+            rendered = content.render(self._renderer, kind, step, base, sub)  # in the layout, with t()
             message = kind.build_message(
                 rendered, recipient=recipient(sub), payload=ctx.payload, controls=step.controls, key=key
             )

@@ -73,6 +73,14 @@ class TriggerContext(BaseModel):
     overrides: dict[str, Any] = Field(default_factory=dict)
     actor: SubscriberInput | None = None
     tenant: TenantInput | None = None
+    # Published events only (event-apis.md §1.4): topic members must match these audiences.
+    # None means no audience filter (native triggers); [] keeps only members without audiences.
+    audiences: list[str] | None = None
+    # Bitcaster's filters and limit_to (store.subscriber_selector.Selector as data): applied when a batch
+    # claims its recipients, whatever the batch kind.
+    selector: dict[str, Any] | None = None
+    # What templates see as ``step``: a digest's ``events``, ``total_count`` and ``digest_key``.
+    step_data: dict[str, Any] = Field(default_factory=dict)
 
 
 class Batch(BaseModel):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from activities.models import WorkflowSnapshot
 from store.models import SubscriberPreference
 from store.preferences import decide
@@ -13,9 +16,13 @@ def channel_allowed(
     workflow: WorkflowSnapshot,
     global_row: SubscriberPreference | None,
     workflow_row: SubscriberPreference | None,
+    tenant_defaults: Mapping[str, Any] | None = None,
 ) -> tuple[bool, str]:
-    """Apply the store's preference rule to the workflow as it was when the event was triggered."""
+    """Apply the store's preference rule to the workflow as it was when the event was triggered.
+
+    ``tenant_defaults`` is the trigger's tenant's override of this workflow's defaults, read at send time.
+    """
     return decide(
         channel, critical=workflow.critical, defaults=workflow.preferences, global_row=global_row,
-        workflow_row=workflow_row,
+        workflow_row=workflow_row, tenant_defaults=tenant_defaults,
     )

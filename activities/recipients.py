@@ -12,12 +12,20 @@ from activities.models import Batch, ResolveInput, ResolveResult, SubscriberInpu
 from store import deliveries, subscribers, tenants, topics
 from store.engine import Sessions
 from store.models import Notification, Subscriber, Tenant
+from store.subscriber_selector import Selector
 
 Claimed = list[tuple[Notification, Subscriber]]
+# ``session.info`` key: the notifications this session's claim created (for notification.created events).
+CLAIMED_NOW = "clarion.claimed_now"
 
 
 def _chunks(items: list[SubscriberInput], size: int) -> list[list[SubscriberInput]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _in_audience(member: Subscriber, audiences: list[str] | None) -> bool:
+    """A scoped member (one with audiences) gets only events addressed to one of them (§1.4)."""
+    return audiences is None or not member.audiences or bool(set(member.audiences) & set(audiences))
 
 
 async def upsert_parties(session: AsyncSession, ctx: TriggerContext) -> tuple[Subscriber | None, Tenant | None]:
@@ -65,7 +73,7 @@ async def claim_batch(session: AsyncSession, ctx: TriggerContext, batch: Batch) 
             session=session, environment_id=env, topic_id=uuid.UUID(batch.topic_id),
             after=int(batch.after) if batch.after else None, until=int(batch.until) if batch.until else None,
         )
-        members = [m for m in members if m.subscriber_id != actor_id]
+        members = [m for m in members if m.subscriber_id != actor_id and _in_audience(m, ctx.audiences)]
     else:
         members = await subscribers.in_range(session=session, environment_id=env, after=batch.after, until=batch.until)
         members = [m for m in members if m.subscriber_id != actor_id]
@@ -80,7 +88,12 @@ async def claim_batch(session: AsyncSession, ctx: TriggerContext, batch: Batch) 
         "actor": actor_id,
         "status": "processing",
     }
-    return await deliveries.claim(session=session, run_key=batch.key, subscribers=members, fields=fields)
+    if ctx.selector is not None:
+        selector = Selector.model_validate(ctx.selector)
+        members = [m for m in members if selector.matches(m)]
+    claimed = await deliveries.claim(session=session, run_key=batch.key, subscribers=members, fields=fields)
+    session.info[CLAIMED_NOW] = claimed
+    return claimed
 
 
 class RecipientActivities:

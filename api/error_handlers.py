@@ -47,7 +47,14 @@ def _native(request: Request, status: int, message: str, fields: dict[str, str],
 
 def _qala(request: Request, status: int, message: str, fields: dict[str, str], exc: ApiError | None) -> JSONResponse:
     code = (exc.extra.get("code") if exc else None) or _QALA_CODES.get(status, "INVALID_FORMAT")
-    errors = [{"name": f, "reason": m, "code": code, "severity": None} for f, m in fields.items()]
+    # Qala routes give each entry its own code; errors raised elsewhere (auth) get one by status,
+    # and a header reported "required" is a missing mandatory property.
+    entries = exc.extra.get("errors") if exc else None
+    errors = [{**e, "severity": None} for e in entries[:50]] if isinstance(entries, list) and entries else [
+        {"name": f, "reason": f"The {f} field is required." if m == "required" else m, "severity": None,
+         "code": "INVALID_MANDATORY_PROPERTY" if status == 400 and m == "required" else code}
+        for f, m in fields.items()
+    ]
     body = {
         "type": f"https://tools.ietf.org/html/rfc9110#section-15.{5 if status < 500 else 6}.{status % 100 + 1}",
         "title": _reason(status),
@@ -72,22 +79,43 @@ _QALA_CODES = {
 
 
 def _workato(request: Request, status: int, message: str, fields: dict[str, str], exc: ApiError | None) -> JSONResponse:
-    body: dict[str, Any] = {"error": _reason(status), "message": message, "code": status}
+    # The text in both `error` and `message`, and a machine code string (event-apis.md §2.1).
+    code = (exc.extra.get("code") if exc else None) or _WORKATO_CODES.get(status, "invalid_request")
+    body: dict[str, Any] = {"error": message, "message": message, "code": code}
     if fields:
-        body["details"] = [{"field": f, "message": m} for f, m in fields.items()]
+        body["details"] = [{"field": f, "message": m} for f, m in list(fields.items())[:50]]
+    if exc is not None:
+        body.update({k: v for k, v in exc.extra.items() if k != "code"})
     return JSONResponse(body, status_code=status)
+
+
+_WORKATO_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
 
 
 def _parallels(
     request: Request, status: int, message: str, fields: dict[str, str], exc: ApiError | None
 ) -> JSONResponse:
-    return JSONResponse({"code": status, "message": message, "stack": []}, status_code=status)
+    stack = [{"code": status, "description": _reason(status), "error": message, "path": request.url.path}]
+    return JSONResponse({"code": status, "message": message, "stack": stack}, status_code=status)
 
 
 def _bitcaster(
     request: Request, status: int, message: str, fields: dict[str, str], exc: ApiError | None
 ) -> JSONResponse:
+    # DRF nests field errors ({"options": {"channels": [...]}}); such bodies travel whole on the error.
     body: dict[str, Any] = {f: [m] for f, m in fields.items()} if fields else {"detail": message}
+    if exc is not None and "bitcaster_body" in exc.extra:
+        body = exc.extra["bitcaster_body"]
     return JSONResponse(body, status_code=status)
 
 

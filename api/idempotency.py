@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -80,6 +81,7 @@ class IdempotencyMiddleware:
             sessions=services.sessions,
             environment_id=environment_id,
             key=key,
+            record_key=_record_key(scope["path"], key),
             request_hash=_fingerprint(scope, body),
             ttl=timedelta(hours=state.settings.api.idempotency_ttl_hours),
         )
@@ -114,6 +116,8 @@ class _Exchange:
     size: int = 0
     storable: bool = True
     settled: bool = False
+    # The stored key: stream publishes are keyed per topic (event-apis.md §2.4), the rest per environment.
+    record_key: str = ""
 
     async def claim(self) -> Response | None:
         """None when this request now owns the key; else the answer for a duplicate."""
@@ -123,7 +127,7 @@ class _Exchange:
                 won = await records.claim(
                     session=session,
                     environment_id=self.environment_id,
-                    key=self.key,
+                    key=self.record_key or self.key,
                     request_hash=self.request_hash,
                     now=now,
                     hold_until=now + IN_FLIGHT_HOLD,
@@ -131,7 +135,9 @@ class _Exchange:
                 if won:
                     self.claimed_at = now
                     return None
-                record = await records.get(session=session, environment_id=self.environment_id, key=self.key)
+                record = await records.get(
+                    session=session, environment_id=self.environment_id, key=self.record_key or self.key
+                )
             if record is not None:
                 return self._answer(record)
         return self._in_flight()
@@ -190,7 +196,7 @@ class _Exchange:
             return
         self.settled = True
         response = None if failed or self.status >= 500 or not self.storable else _storable(self)
-        env, key, claimed_at = self.environment_id, self.key, self.claimed_at
+        env, key, claimed_at = self.environment_id, self.record_key or self.key, self.claimed_at
         try:
             # Shielded: a cancelled request must still release its key, or retries wait minutes.
             with anyio.CancelScope(shield=True):
@@ -276,6 +282,18 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+_STREAM_PUBLISH = re.compile(r"^/api/(?:v1/|pubsub/)(?:batch/)?topics/([^/]+)/publish/?$")
+
+
+def _record_key(path: str, key: str) -> str:
+    """Per topic for stream publishes (hashed when the prefix would overflow the column); else the key."""
+    match = _STREAM_PUBLISH.match(path)
+    if match is None:
+        return key
+    scoped = f"stream:{match.group(1)}:{key}"
+    return scoped if len(scoped) <= MAX_KEY_LENGTH else "stream:" + hashlib.sha256(scoped.encode()).hexdigest()
 
 
 def _fingerprint(scope: Scope, body: bytes) -> str:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.hub import Hub
 from clarion.settings import Settings
 from store.engine import Sessions, create_engine, make_sessions
-from store.realtime import MemoryBus, RealtimeBus
+from store.realtime import RealtimeBus, make_bus
 
 
 @dataclass
@@ -21,6 +22,8 @@ class Services:
     temporal: Client
     # Real-time events (sockets, long-poll wake-ups); see store/realtime.py.
     bus: RealtimeBus
+    # The WebSocket hub of this process (api/hub), fed by ``bus``.
+    hub: Hub
 
 
 async def connect_temporal(settings: Settings, *, lazy: bool = True) -> Client:
@@ -45,8 +48,18 @@ async def open_services(
         )
         sessions = make_sessions(engine)
     client = temporal or await connect_temporal(settings)
+    # A bus handed in (embedded mode, tests) is started and closed by its owner.
+    own_bus = bus is None
+    bus = bus or make_bus(settings.realtime_bus, database_url=settings.database_url, redis_url=settings.redis_url)
+    hub = Hub(bus=bus, sessions=sessions, settings=settings.hub)
     try:
-        yield Services(settings=settings, sessions=sessions, temporal=client, bus=bus or MemoryBus())
+        if own_bus:
+            await bus.start()
+        await hub.start()
+        yield Services(settings=settings, sessions=sessions, temporal=client, bus=bus, hub=hub)
     finally:
+        await hub.close()
+        if own_bus:
+            await bus.close()
         if engine is not None:
             await engine.dispose()

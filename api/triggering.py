@@ -23,7 +23,7 @@ from api.errors import ApiError, BadRequest, ServiceUnavailable, Unprocessable
 from api.schemas.events import BroadcastBody, TopicRecipient, TriggerBody, TriggerResult
 from api.workflow_cache import WorkflowCache
 from clarion.settings import Settings
-from store import tenants
+from store import tenant_overrides, tenants
 from workflows.inputs import SendPolicy, SubscriberInput, TenantInput, TriggerContext, TriggerInput
 from workflows.search import trigger_workflow_id
 from workflows.summary import trigger_attributes, trigger_summary
@@ -87,6 +87,11 @@ class Triggers:
         )
         if isinstance(body.tenant, str) and not known:
             return refused("no_tenant_found")
+        if tenant is not None and await tenant_overrides.deactivated(
+            session=session, environment_id=env, tenant_identifier=tenant.identifier,
+            workflow_id=uuid.UUID(cached.snapshot.id),
+        ):
+            return refused("trigger_not_active")  # the tenant switched this workflow off
         actor = SubscriberInput(subscriber_id=body.actor) if isinstance(body.actor, str) else body.actor
         context = TriggerContext(
             environment_id=str(env), organization_id=str(principal.organization_id), transaction_id=txid,

@@ -34,6 +34,7 @@ from api.schemas.workflows import (
 from channels.base import Channel
 from channels.steps import STEP_KINDS, StepKind, template_sources
 from store.models import NotificationWorkflow
+from templates.conditions import ConditionError, parse, step_refs
 from templates.environment import CONTEXT_ROOTS
 from templates.renderer import TemplateRenderer
 from workflows.actions import ACTION_KINDS
@@ -98,7 +99,24 @@ def _controls(
         return None
     # Defaults filled in and nulls dropped, so the stored form is complete and renders as saved.
     controls: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
+    if "layoutId" in raw and raw["layoutId"] is None and "layoutId" in fields:
+        controls["layoutId"] = None  # email: null means "no layout", unlike absent ("the default layout")
     return controls
+
+
+def _conditions(
+    raw: Any, where: str, label: str, earlier: Sequence[str], problems: Problems
+) -> Any:
+    """Step conditions (``controlValues.conditions``) as saved, or None after adding the problems."""
+    field = f"{where}.controlValues.conditions"
+    try:
+        tree = parse(raw)
+    except ConditionError as exc:
+        problems.add(field + (f".{exc.path}" if exc.path else ""), f"{label}: {exc.message}")
+        return None
+    for ref in sorted(step_refs(tree) - set(earlier)):
+        problems.add(field, f'{label}: steps.{ref} is not an earlier step of this workflow')
+    return raw
 
 
 def _check_templates(
@@ -147,6 +165,7 @@ def build_steps(
     """Validate Novu step DTOs (``name, type, stepId?, _id?, controlValues``) into stored steps."""
     identities = _Identities(workflow_id, existing)
     steps: list[dict[str, Any]] = []
+    order: list[str] = []  # step ids so far: conditions may read the outcome of earlier steps only
     for i, dto in enumerate(dtos):
         where = f"steps[{i}]"
         step_id, uid, previous = identities.resolve(dto)
@@ -161,9 +180,16 @@ def build_steps(
             supported = ", ".join(sorted([*STEP_KINDS, *ACTION_KINDS]))
             problems.add(f"{where}.type", f'{label}: unsupported step type "{dto.type}"; supported: {supported}')
             continue
-        controls = _controls(kind, dto.control_values or {}, where, label, problems)
+        values = dict(dto.control_values or {})
+        conditions = _conditions(values.pop("conditions"), where, label, order, problems) \
+            if values.get("conditions") is not None else None
+        values.pop("conditions", None)
+        order.append(step_id)
+        controls = _controls(kind, values, where, label, problems)
         if controls is None:
             continue
+        if conditions is not None:
+            controls["conditions"] = conditions
         if isinstance(kind, StepKind):  # action steps have no templates
             _check_templates(kind, controls, where, label, renderer, problems)
         active = bool(previous.get("active", True)) if previous else True

@@ -35,11 +35,15 @@ def dev() -> None:
 
 
 @app.command()
-def api() -> None:
+def api(
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="Also run a worker in this process, sharing its real-time bus.")
+    ] = False,
+) -> None:
     """Serve the HTTP API with uvicorn."""
     from .runners import serve_api
 
-    serve_api(get_settings())
+    serve_api(get_settings(), with_worker=with_worker)
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """``clarion dev``: the whole service on one machine, from embedded defaults.
 
 Starts, in order: migrations and demo data, the Temporal dev server (persistent file, Web UI),
-a local SMTP sink and the API (the worker joins with the trigger pipeline). Ctrl-C (or SIGTERM) stops every child.
+a local SMTP sink and the API with a worker inside it. Ctrl-C (or SIGTERM) stops every child.
 """
 
 from __future__ import annotations
@@ -142,8 +142,9 @@ def run_dev(settings: Settings) -> int:
             "smtp.log",
         )
         _wait_port("127.0.0.1", settings.dev.smtp_port, 20, sink)
-        start([*me, "worker"], "worker.log")
-        api = start([*me, "api"], "api.log")
+        # One process for the API and the worker: they share the in-process real-time bus, so
+        # worker events (new in-app messages) reach WebSocket clients without PostgreSQL or Redis.
+        api = start([*me, "api", "--with-worker"], "api.log")
         base = f"http://{settings.api.host}:{settings.api.port}"
         _wait_http(f"{base}/health", 60, api)
         print(
@@ -151,7 +152,7 @@ def run_dev(settings: Settings) -> int:
             f"  API            {base}\n"
             f"  API docs       {base}/docs\n"
             f"  Temporal UI    http://127.0.0.1:{settings.dev.temporal_ui_port}\n"
-            f"  Worker         task queue {settings.temporal.task_queue!r}\n"
+            f"  Worker         in the API process, task queue {settings.temporal.task_queue!r}\n"
             f"  SMTP sink      127.0.0.1:{settings.dev.smtp_port} (emails kept in {data / 'mail'})\n"
             f"  Environment    {demo.environment_id} (Development)\n"
             f"  API key        {demo.api_key}\n"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
 from store.engine import create_engine
 from store.migrate import upgrade
+from store.realtime import RealtimeBus, make_bus
 
 from .settings import Settings
 
@@ -24,16 +28,45 @@ async def migrate_database(settings: Settings) -> None:
         await engine.dispose()
 
 
-def serve_api(settings: Settings) -> None:
+def _with_embedded_worker(app: FastAPI, settings: Settings, bus: RealtimeBus) -> FastAPI:
+    """Run a worker inside the API process, sharing its in-process real-time bus (embedded mode:
+    on SQLite there is no LISTEN/NOTIFY, so worker events reach sockets only this way)."""
+    from .worker import open_worker
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        await bus.start()
+        try:
+            async with inner(a), open_worker(settings, bus=bus):
+                yield
+        finally:
+            await bus.close()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def serve_api(settings: Settings, *, with_worker: bool = False) -> None:
     from api.app import create_app
 
     logging.basicConfig(level=settings.log_level.upper())
+    if with_worker:
+        bus = make_bus(settings.realtime_bus, database_url=settings.database_url, redis_url=settings.redis_url)
+        app = _with_embedded_worker(create_app(settings, bus=bus), settings, bus)
+    else:
+        app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.api.host,
         port=settings.api.port,
         log_level=settings.log_level,
         access_log=False,
+        # RFC 6455 liveness of hub sockets: a ping every 30 s, closed when no pong came within 45 s of it.
+        ws_ping_interval=settings.hub.ping_seconds,
+        ws_ping_timeout=max(1.0, settings.hub.pong_timeout_seconds - settings.hub.ping_seconds),
+        ws_max_size=settings.hub.max_frame_bytes * 4,
     )
 
 

@@ -41,6 +41,8 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = 5 * 1024 * 1024
     max_trigger_body_bytes: int = 512 * 1024
     idempotency_ttl_hours: int = 24
+    # Requests per minute per credential over the dialect routes, per API process; 0 = off (event-apis.md §0.7).
+    rate_limit_per_minute: int = Field(default=600, ge=0)
 
 
 class SmtpSettings(BaseModel):
@@ -74,6 +76,32 @@ class WorkerSettings(BaseModel):
     )
 
 
+class HubSettings(BaseModel):
+    """The WebSocket hub (event-apis.md §3.5); timings are settings so tests can shrink them."""
+
+    ping_seconds: float = Field(default=30.0, gt=0)
+    pong_timeout_seconds: float = Field(default=45.0, gt=0)
+    write_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How often open sockets re-check that their credential is still live (closes within 5 s).
+    credential_check_seconds: float = Field(default=2.0, gt=0)
+    registry_refresh_seconds: float = Field(default=10.0, gt=0)
+    queue_size: int = Field(default=2048, ge=1)
+    max_frame_bytes: int = Field(default=64 * 1024, ge=1)
+    max_connections_per_credential: int = Field(default=100, ge=1)
+
+
+class WebhookSettings(BaseModel):
+    """Outbound webhook delivery (event-apis.md §1.8, §0.7); tests shrink the waits."""
+
+    # Attempt n + 1 waits base_waits[n - 1] x uniform(0.8, 1.2) after attempt n fails.
+    base_waits: list[float] = Field(
+        default_factory=lambda: [10.0, 30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0, 10800.0, 21600.0]
+    )
+    window_seconds: float = Field(default=86_400, gt=0)
+    timeout_seconds: float = Field(default=30, gt=0)
+    connect_timeout_seconds: float = Field(default=10, gt=0)
+
+
 class DevSettings(BaseModel):
     """Ports and seeds of ``clarion dev``, so two instances can run side by side."""
 
@@ -98,6 +126,13 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     dev: DevSettings = Field(default_factory=DevSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    hub: HubSettings = Field(default_factory=HubSettings)
+    # Real-time bus: auto = redis when redis_url is set, else postgres on PostgreSQL, else memory.
+    realtime_bus: Literal["auto", "memory", "postgres", "redis"] = "auto"
+    redis_url: str = ""
+    # Workato event streams: topics per environment (CLARION_STREAMS_MAX_TOPICS, event-apis.md §0.7).
+    streams_max_topics: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:

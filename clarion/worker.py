@@ -14,23 +14,36 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.backoff import Backoff
 from activities.dispatch import DispatchActivities
+from activities.flow import flow_activities
+from activities.live import LiveActivities, LiveEvents
 from activities.providers import IntegrationProviders, ProviderSource
+from activities.publishing import PublishingActivities
 from activities.recipients import RecipientActivities
+from activities.retention import RetentionActivities
+from activities.webhooks import WebhookActivities
 from api.services import connect_temporal
 from channels import ChannelRegistry
 from store.crypto import CredentialCipher
 from store.engine import Sessions, create_engine, make_sessions
-from store.realtime import NullBus, RealtimeBus
+from store.realtime import NullBus, RealtimeBus, make_bus
 from templates import TemplateRenderer
 from workflows.bulk import BulkTriggerWorkflow
+from workflows.digest import DigestWorkflow
+from workflows.publish import PublishWorkflow
+from workflows.retention import StreamRetentionWorkflow
 from workflows.run import RunWorkflow
 from workflows.search import ALL
 from workflows.trigger import TriggerWorkflow
+from workflows.webhooks import WebhookDeliveryWorkflow
 
+from .schedules import ensure_retention_schedule
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
-WORKFLOWS = [TriggerWorkflow, RunWorkflow, BulkTriggerWorkflow]
+WORKFLOWS = [
+    TriggerWorkflow, RunWorkflow, BulkTriggerWorkflow, PublishWorkflow, WebhookDeliveryWorkflow, DigestWorkflow,
+    StreamRetentionWorkflow,
+]
 # The sandbox re-imports a workflow's modules for every new run; the deterministic helper modules
 # (pydantic models, search attributes) are safe to share, and rebuilding their pydantic classes
 # cost more than the rest of a short run.
@@ -50,13 +63,22 @@ def build_worker(
         sessions=sessions, renderer=TemplateRenderer(), providers=providers,
         concurrency=settings.worker.send_concurrency,
         backoff=Backoff(base_seconds=settings.worker.retry_base_seconds, caps=settings.worker.retry_cap_seconds),
+        live=(live := LiveEvents(bus=bus, sessions=sessions)),
     )
     recipients = RecipientActivities(sessions=sessions)
+    publishing = PublishingActivities(sessions=sessions, bus=bus)
+    webhooks = WebhookActivities(
+        sessions=sessions, cipher=CredentialCipher(settings.secret_key.get_secret_value()), bus=bus
+    )
+    retention = RetentionActivities(sessions=sessions)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal.task_queue,
         workflows=WORKFLOWS,
-        activities=[dispatch.send_step, recipients.resolve_recipients],
+        activities=[dispatch.send_step, recipients.resolve_recipients, publishing.fan_out_event,
+                    webhooks.attempt_webhook, webhooks.finish_webhook, *flow_activities(sessions),
+                    retention.sweep_stream_retention, retention.purge_expired_records,
+                    LiveActivities(live=live).publish_run_closed],
         max_concurrent_activities=settings.worker.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker.max_concurrent_workflow_tasks,
         workflow_runner=SANDBOX,
@@ -100,14 +122,22 @@ async def open_worker(
     if client is None:
         client = await connect_temporal(settings, lazy=False)
         await ensure_search_attributes(client, settings.temporal.namespace)
+        # Production start-up only (tests hand in a client): the stream retention sweep every 60 s.
+        await ensure_retention_schedule(client, task_queue or settings.temporal.task_queue)
     providers = IntegrationProviders(
         registry=load_channels(), sessions=sessions, smtp=settings.smtp,
         cipher=CredentialCipher(settings.secret_key.get_secret_value()),
     )
+    own_bus = bus is None  # a worker process of its own publishes on the configured bus
+    if bus is None:
+        bus = make_bus(settings.realtime_bus, database_url=settings.database_url, redis_url=settings.redis_url)
+        await bus.start()
     worker = build_worker(client, settings, sessions=sessions, providers=providers, task_queue=task_queue, bus=bus)
     try:
         async with worker:
             yield worker
     finally:
+        if own_bus:
+            await bus.close()
         if engine is not None:
             await engine.dispose()

@@ -79,6 +79,16 @@ def _default(preferences: Mapping[str, Any], channel: str) -> bool:
     return ((preferences.get("channels") or {}).get(channel) or {}).get("enabled", True) is not False
 
 
+def _tenant_said(overrides: Mapping[str, Any] | None, channel: str) -> bool | None:
+    # A tenant overrides only what it names: ``all.enabled: false`` or ``channels.<c>.enabled``.
+    if not overrides:
+        return None
+    if (overrides.get("all") or {}).get("enabled") is False:
+        return False
+    value = ((overrides.get("channels") or {}).get(channel) or {}).get("enabled")
+    return value if isinstance(value, bool) else None
+
+
 def decide(
     channel: str,
     *,
@@ -86,11 +96,14 @@ def decide(
     defaults: Mapping[str, Any],
     global_row: SubscriberPreference | None,
     workflow_row: SubscriberPreference | None,
+    tenant_defaults: Mapping[str, Any] | None = None,
 ) -> tuple[bool, str]:
     """The one preference rule, used at send time and by the preference routes; says who decided.
 
-    Locked (critical or read-only) workflows use their defaults. Otherwise the most specific switch
-    wins: the subscriber's per-workflow row, then their global row, then the workflow default.
+    Locked (critical or read-only) workflows use their own defaults: neither the subscriber nor the
+    tenant can change them. Otherwise the most specific switch wins: the subscriber's per-workflow
+    row, then their global row, then the tenant's override of the workflow's defaults (when the
+    trigger named a tenant that has one), then the workflow default.
     """
     if is_locked(critical, defaults):
         return _default(defaults, channel), "critical workflow: subscriber preferences bypassed"
@@ -98,6 +111,9 @@ def decide(
         said = _said(row, channel)
         if said is not None:
             return said, f"subscriber {source}"
+    tenant = _tenant_said(tenant_defaults, channel)
+    if tenant is not None:
+        return tenant, "tenant default"
     return _default(defaults, channel), "workflow default"
 
 

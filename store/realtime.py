@@ -53,6 +53,10 @@ class RealtimeEvent:
 
 
 Callback = Callable[[RealtimeEvent], Awaitable[None]]
+# Control messages between API nodes ({op, client_id, node, ...}), e.g. an unsubscribe for a remote socket.
+ControlCallback = Callable[[dict[str, Any]], Awaitable[None]]
+# Payloads of the NOTIFY and PUBLISH channels (event-apis.md §3.7) are this JSON.
+MAX_INLINE_BYTES = 7900
 
 
 class RealtimeBus(ABC):
@@ -60,6 +64,7 @@ class RealtimeBus(ABC):
 
     def __init__(self) -> None:
         self._callbacks: list[Callback] = []
+        self._control_callbacks: list[ControlCallback] = []
 
     async def publish(
         self,
@@ -82,6 +87,27 @@ class RealtimeBus(ABC):
     def subscribe(self, callback: Callback) -> Callable[[], None]:
         self._callbacks.append(callback)
         return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
+
+    def subscribe_control(self, callback: ControlCallback) -> Callable[[], None]:
+        self._control_callbacks.append(callback)
+        return lambda: self._control_callbacks.remove(callback) if callback in self._control_callbacks else None
+
+    async def control(self, body: dict[str, Any]) -> None:
+        """Send a control message to every node (best effort, like events)."""
+        try:
+            await self._send_control(body)
+        except Exception:
+            log.warning("control message %s not published", body.get("op"), exc_info=True)
+
+    async def _send_control(self, body: dict[str, Any]) -> None:
+        await self._deliver_control(body)
+
+    async def _deliver_control(self, body: dict[str, Any]) -> None:
+        for callback in list(self._control_callbacks):
+            try:
+                await callback(body)
+            except Exception:
+                log.warning("control subscriber failed on %s", body.get("op"), exc_info=True)
 
     async def _deliver(self, event: RealtimeEvent) -> None:
         for callback in list(self._callbacks):
@@ -123,3 +149,18 @@ class NullBus(RealtimeBus):
 
     async def _send(self, event: RealtimeEvent) -> None:
         return None
+
+
+def make_bus(kind: str, *, database_url: str, redis_url: str = "") -> RealtimeBus:
+    """The backend of event-apis.md §3.7: ``auto`` is redis when a URL is set, postgres on PostgreSQL, else memory."""
+    if kind == "auto":
+        kind = "redis" if redis_url else "postgres" if database_url.startswith("postgresql") else "memory"
+    if kind == "redis":
+        from store.realtime_redis import RedisBus
+
+        return RedisBus(redis_url or "redis://127.0.0.1:6379/0")
+    if kind == "postgres":
+        from store.realtime_pg import PostgresBus
+
+        return PostgresBus(database_url)
+    return MemoryBus()

@@ -17,7 +17,7 @@ from store.bulk import insert_many_ignoring_conflicts
 from store.models import Subscriber
 
 PROFILE_FIELDS = frozenset(
-    {"email", "first_name", "last_name", "phone", "avatar", "locale", "timezone", "data", "channels"}
+    {"email", "first_name", "last_name", "phone", "avatar", "locale", "timezone", "data", "channels", "audiences"}
 )
 
 

@@ -82,20 +82,27 @@ async def create_key(
     *,
     session: AsyncSession,
     name: str,
-    environment: Environment,
+    environment: Environment | None = None,
     scopes: Sequence[str] | None = None,
     raw: str | None = None,
+    organization_id: uuid.UUID | None = None,
+    project_id: uuid.UUID | None = None,
 ) -> IssuedKey:
-    """Create a key bound to ``environment``; ``raw`` lets dev mode pin a known demo key."""
+    """Create a key bound to ``environment``, or else to ``project_id`` / ``organization_id``
+    (those keys choose their environment per request); ``raw`` lets dev mode pin a known demo key."""
+    if environment is not None:
+        organization_id, project_id = environment.organization_id, environment.project_id
+    if organization_id is None:
+        raise ValueError("a key is bound to an environment, a project or an organization")
     raw = raw or generate_key()
     row = ApiKey(
         name=name,
         key_hash=hash_key(raw),
         prefix=raw[:10],
         scopes=list(scopes) if scopes else ["*"],
-        organization_id=environment.organization_id,
-        project_id=environment.project_id,
-        environment_id=environment.id,
+        organization_id=organization_id,
+        project_id=project_id,
+        environment_id=environment.id if environment is not None else None,
     )
     session.add(row)
     await session.flush()

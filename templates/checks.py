@@ -109,3 +109,27 @@ def translation_keys(ast: nodes.Template, *, function: str = "t") -> list[tuple[
         ):
             keys.append((call.args[0].value, call.lineno))
     return keys
+
+
+def translator_misuse(ast: nodes.Template, *, field: str, function: str = "t") -> list[TemplateProblem]:
+    """Report uses of the translator other than ``t('key', name=value)``.
+
+    ``{{ t }}`` would print a function's repr, ``t()`` and ``t('a', 'b')`` fail only at send time; all
+    three are caught when the template is saved. A template that assigns ``t`` itself is left alone.
+    """
+    if any(name.name == function and name.ctx != "load" for name in ast.find_all(nodes.Name)):
+        return []
+    called: set[int] = set()
+    problems = []
+    for call in ast.find_all(nodes.Call):
+        if not (isinstance(call.node, nodes.Name) and call.node.name == function):
+            continue
+        called.add(id(call.node))
+        if len(call.args) != 1 or call.dyn_args is not None:
+            message = f"{function}() takes one message key, then variables by name: {function}('key', name=value)"
+            problems.append(TemplateProblem(field=field, line=call.lineno, message=message))
+    for name in _loaded_names(ast):
+        if name.name == function and id(name) not in called:
+            message = f"{function} is the translation function; call it as {function}('key')"
+            problems.append(TemplateProblem(field=field, line=name.lineno, message=message))
+    return problems

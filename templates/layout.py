@@ -7,11 +7,26 @@ data in ``templates/layouts/default.html``.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib.resources import files
 
 #: The context name a layout must read to place the step body.
 BODY = "body"
+
+#: Top-level names a layout may read: the step's context, ``body`` and the rendered ``subject``.
+LAYOUT_EXTRA_ROOTS: frozenset[str] = frozenset({BODY, "subject"})
+
+# Novu's layouts place the body with Handlebars' unescaped ``{{{body}}}``, which Jinja cannot parse.
+_TRIPLE_BODY = re.compile(r"\{\{\{\s*body\s*\}\}\}")
+
+
+def from_novu(source: str) -> str:
+    """Rewrite Novu's ``{{{body}}}`` to ``{{ body }}`` so a layout copied from Novu keeps working.
+
+    The body is already rendered (and escaped) when the layout runs, so it is inserted as is either way.
+    """
+    return _TRIPLE_BODY.sub("{{ body }}", source)
 
 
 @cache

@@ -21,7 +21,7 @@ from templates import checks
 from templates.environment import CONTEXT_ROOTS, SandboxEnvironment, make_environment
 from templates.errors import TemplateProblem, TemplateRenderError
 from templates.filters import SAFE_FILTERS
-from templates.layout import BODY
+from templates.layout import BODY, LAYOUT_EXTRA_ROOTS
 from templates.translations import Translations
 
 
@@ -103,7 +103,7 @@ class TemplateRenderer:
         return self._check(ast, source, field=field, allowed_roots=allowed_roots, translations=translations)
 
     def validate_layout(
-        self, source: str, *, field: str = "layout", allowed_roots: Collection[str] = CONTEXT_ROOTS
+        self, source: str, *, field: str = "layout", allowed_roots: Collection[str] = CONTEXT_ROOTS | LAYOUT_EXTRA_ROOTS
     ) -> list[TemplateProblem]:
         """Validate an email layout: a template that must also read ``{{ body }}``.
 
@@ -137,6 +137,8 @@ class TemplateRenderer:
         problems = checks.unknown_filters_and_tests(env, ast, field=field)
         problems += checks.unsupported_tags(ast, field=field)
         problems += checks.private_attributes(ast, field=field)
+        if "t" in allowed_roots:
+            problems += checks.translator_misuse(ast, field=field)
         try:
             problems += checks.unknown_variables(ast, field=field, allowed=allowed_roots)
         except TemplateSyntaxError as exc:  # the code generator's own checks, e.g. a block defined twice

@@ -20,9 +20,30 @@ from typing import Any
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}|\{([A-Za-z_]\w*)\}")
 
 
+#: The fallback locale of an environment that never set one (so ``en_US``, then ``en``).
+DEFAULT_FALLBACK_LOCALE = "en_US"
+
+# language (2-3 letters), optional script (4 letters), optional region (2 letters or 3 digits).
+_LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:[_-]([A-Za-z]{4}))?(?:[_-]([A-Za-z]{2}|[0-9]{3}))?$")
+
+
 def normalize_locale(locale: str) -> str:
     """Return the comparable form of a locale tag: ``"de-AT"`` and ``"de_at"`` give ``"de_at"``."""
     return locale.strip().replace("-", "_").lower()
+
+
+def canonical_locale(locale: str) -> str | None:
+    """Return the stored spelling of a locale tag, or None when it is not one.
+
+    ``"en"``, ``"en-us"`` and ``"EN_US"`` give ``"en"``, ``"en_US"``, ``"en_US"``; a script is
+    title-cased (``"zh_Hant_TW"``). Anything else (``"english"``, ``"en-"``) is None.
+    """
+    match = _LOCALE.match(locale.strip())
+    if match is None:
+        return None
+    language, script, region = match.groups()
+    parts = [language.lower(), script.title() if script else None, region.upper() if region else None]
+    return "_".join(part for part in parts if part)
 
 
 def _flatten(messages: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -39,12 +60,38 @@ def _flatten(messages: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def message_problems(messages: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """``(path, problem)`` for every entry that is not a message or a group of messages.
+
+    A translation document maps keys to strings (or numbers) or to nested documents; lists,
+    booleans, nulls and empty keys are mistakes worth reporting when the document is saved.
+    """
+    problems: list[tuple[str, str]] = []
+    for key, value in messages.items():
+        path = f"{prefix}{key}"
+        if not key or not key.strip():
+            problems.append((path or "(empty key)", "keys must not be empty"))
+        elif isinstance(value, Mapping):
+            problems += message_problems(value, f"{path}.")
+        elif not isinstance(value, str) and (isinstance(value, bool) or not isinstance(value, int | float)):
+            problems.append((path, "must be a string or a nested object of strings"))
+    return problems
+
+
+def message_count(messages: Mapping[str, Any]) -> int:
+    """How many dotted keys the document defines."""
+    return len(_flatten(messages))
+
+
 def fill(message: str, variables: Mapping[str, Any]) -> str:
-    """Replace ``{name}`` / ``{{name}}`` placeholders; unknown placeholders are left as written."""
+    """Replace ``{name}`` / ``{{name}}`` placeholders; unknown ones are left as written, None is empty."""
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
-        return str(variables[name]) if name in variables else match.group(0)
+        if name not in variables:
+            return match.group(0)
+        value = variables[name]
+        return "" if value is None else str(value)  # like templates, where null prints as nothing
 
     return _PLACEHOLDER.sub(replace, message)
 

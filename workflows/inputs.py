@@ -50,6 +50,8 @@ class RunInput(BaseModel):
     context: TriggerContext
     batch: Batch
     policy: SendPolicy
+    # A digest's run starts at the step after the digest.
+    start_step: int = 0
 
 
 class RunResult(BaseModel):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import TypedSearchAttributes
+from temporalio.exceptions import FailureError
 from temporalio.workflow import ParentClosePolicy
 
 from workflows.inputs import RunInput, RunResult, TriggerInput
@@ -15,17 +16,47 @@ from workflows.search import SUBSCRIBER_ID
 from workflows.steps import run_steps
 
 with workflow.unsafe.imports_passed_through():
+    from activities.live import LiveActivities, RunClosed
     from activities.models import Batch, ResolveInput
     from activities.recipients import RecipientActivities
 
 # Child runs are started in waves so a 100 000-member topic never has thousands in flight.
 WAVE = 50
+# Runs recorded before live run events close without the final local activity (tests/test_replay.py).
+LIVE_RUN_EVENTS = "live-run-events"
 
 
 @workflow.defn
 class TriggerWorkflow:
     @workflow.run
     async def run(self, inp: TriggerInput) -> RunResult:
+        """Deliver one event, then announce how the run closed on the real-time bus."""
+        try:
+            result = await self._deliver(inp)
+        except asyncio.CancelledError:
+            await self._closed(inp, "cancelled", 0, None)
+            raise
+        except FailureError as exc:
+            await self._closed(inp, "failed", 0, str(exc))
+            raise
+        await self._closed(inp, "completed", result.recipients, None)
+        return result
+
+    async def _closed(self, inp: TriggerInput, outcome: str, recipients: int, error: str | None) -> None:
+        if not workflow.patched(LIVE_RUN_EVENTS):
+            return
+        ctx = inp.context
+        closed = RunClosed(environment_id=ctx.environment_id, transaction_id=ctx.transaction_id,
+                           workflow_identifier=ctx.workflow.identifier, outcome=outcome,
+                           recipients=recipients, error=error)
+        try:
+            await workflow.execute_local_activity_method(
+                LiveActivities.publish_run_closed, closed, start_to_close_timeout=timedelta(seconds=10)
+            )
+        except FailureError:
+            workflow.logger.warning("the workflow.run.%s event was not published", outcome)
+
+    async def _deliver(self, inp: TriggerInput) -> RunResult:
         """Deliver one event: inline for one small batch, else one child run per batch."""
         own_id = workflow.info().workflow_id
         if inp.fits_inline():

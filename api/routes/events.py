@@ -15,6 +15,7 @@ from api.deps import NativeAuth, SessionDep, TemporalDep
 from api.errors import ApiError, BadRequest, ServiceUnavailable
 from api.schemas.events import BroadcastBody, BulkEnvelope, CancelEnvelope, TriggerBody, TriggerEnvelope, TriggerResult
 from api.triggering import Planned, Triggers
+from store import action_state
 from workflows.bulk import BulkTriggerWorkflow
 from workflows.inputs import BulkInput
 from workflows.search import trigger_workflow_id
@@ -96,9 +97,17 @@ async def trigger_bulk(
 
 
 @router.delete("/trigger/{transactionId}", response_model=CancelEnvelope)
-async def cancel(transactionId: str, principal: NativeAuth, temporal: TemporalDep) -> CancelEnvelope:
-    """Cancel every run still in progress for a transaction id; false when nothing was running."""
+async def cancel(
+    transactionId: str, principal: NativeAuth, temporal: TemporalDep, session: SessionDep
+) -> CancelEnvelope:
+    """Cancel every run still in progress for a transaction id, and take its events out of pending
+    digests; false when nothing was running or waiting."""
     env = str(principal.environment_id)
+    # Recorded first: a digest closing from now on leaves the event out.
+    in_digest = await action_state.cancel_transaction(
+        session=session, environment_id=principal.environment_id, transaction_id=transactionId
+    )
+    await session.commit()
     ids = {trigger_workflow_id(env, transactionId)}
     try:
         if _QUERYABLE.match(transactionId):
@@ -119,4 +128,4 @@ async def cancel(transactionId: str, principal: NativeAuth, temporal: TemporalDe
                 cancelled = True
     except RPCError as exc:
         raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
-    return CancelEnvelope(data=cancelled)
+    return CancelEnvelope(data=cancelled or in_digest)

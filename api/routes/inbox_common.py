@@ -5,15 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.deps import NativeAuth, SessionDep
 from api.errors import BadRequest, NotFound
+from api.live_inbox import inbox_changes
 from api.schemas.inbox_requests import filter_object
 from store import messages, subscribers
 from store.models import Message, Subscriber
@@ -37,10 +38,15 @@ async def subscriber_to_read(found: Annotated[Subscriber | None, Depends(_subscr
     return found
 
 
-async def subscriber_to_write(found: Annotated[Subscriber | None, Depends(_subscriber)]) -> Subscriber:
+async def subscriber_to_write(
+    request: Request, session: SessionDep, principal: NativeAuth,
+    found: Annotated[Subscriber | None, Depends(_subscriber)],
+) -> AsyncIterator[Subscriber]:
     if found is None:
         raise NotFound("Subscriber not found in this environment")
-    return found
+    # Publishes read/seen/archived and count changes once the route has committed (api/live_inbox.py).
+    async with inbox_changes(request, session, principal.environment_id, found):
+        yield found
 
 
 ReadSubscriber = Annotated[Subscriber, Depends(subscriber_to_read)]

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
+from api.content_validation import check_layouts
 from api.deps import NativeAuth, RendererDep, SessionDep, WorkflowCacheDep
 from api.errors import BadRequest, NotFound
 from api.schemas.workflows import (
@@ -140,6 +141,7 @@ async def create_workflow(
         problems.add("workflowId", f'a workflow "{identifier}" already exists')
     values = {"active": True, **_optional_values(body, problems)}
     values["steps"] = build_steps(body.steps, renderer=renderer, problems=problems)
+    await check_layouts(session, principal.environment_id, body.steps, problems)
     values["preferences"] = preferences_from(body.preferences, current=None, problems=problems)
     problems.raise_if_any()
     values.update(name=body.name, critical=values["preferences"]["all"]["readOnly"], origin="novu-cloud")
@@ -216,6 +218,7 @@ async def update_workflow(
     values["steps"] = build_steps(
         body.steps, renderer=renderer, problems=problems, workflow_id=row.id, existing=row.steps
     )
+    await check_layouts(session, principal.environment_id, body.steps, problems)
     values["preferences"] = preferences_from(body.preferences, current=row.preferences, problems=problems)
     problems.raise_if_any()
     values.update(identifier=identifier, name=body.name, critical=values["preferences"]["all"]["readOnly"])

@@ -20,7 +20,9 @@ ProviderId = Literal[
     "sendblue", "novu-web-chat", "fcm", "apns", "expo", "one-signal", "pushpad", "push-webhook",
     "pusher-beams", "appio",
 ]
-PROFILE_COLUMNS = frozenset({"first_name", "last_name", "email", "phone", "avatar", "locale", "timezone", "data"})
+PROFILE_COLUMNS = frozenset(
+    {"first_name", "last_name", "email", "phone", "avatar", "locale", "timezone", "data", "audiences"}
+)
 
 
 def _storable(value: Any) -> bool:
@@ -87,6 +89,8 @@ class ProfileDto(StorableBody):
     locale: str | None = Field(None, max_length=32)
     timezone: str | None = Field(None, max_length=64)
     data: dict[str, Any] | None = None
+    # Clarion extension (event-apis.md §1.4): the audiences this subscriber receives published events for.
+    audiences: list[str] | None = Field(None, max_length=20)
 
     def sent(self) -> dict[str, Any]:
         """The non-null profile fields, by store column name."""

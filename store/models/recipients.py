@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, JsonType, new_id, utcnow
@@ -29,6 +29,8 @@ class Subscriber(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Channel credentials: [{"providerId", "integrationIdentifier", "credentials": {...}}]
     channels: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    # Audiences this subscriber belongs to (Clarion extension, event-apis.md §1.4); None means none.
+    audiences: Mapped[list[str] | None] = mapped_column(JsonType)
     is_online: Mapped[bool] = mapped_column(default=False)
     last_online_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -43,6 +45,7 @@ class Topic(Base):
     environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)  # the Qala topic's description
     event_types: Mapped[list[str]] = mapped_column(JsonType, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

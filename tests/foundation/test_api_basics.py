@@ -92,7 +92,7 @@ async def test_dialect_error_formats_follow_the_path(setup):
     assert qala.headers["content-type"].startswith("application/problem+json")
     assert qala.json()["status"] == 404 and qala.json()["errors"][0]["severity"] is None
     workato = await client.get("/api/event_streams/nothing")
-    assert workato.json()["code"] == 404 and "error" in workato.json()
+    assert workato.json()["code"] == "not_found" and workato.json()["error"] == workato.json()["message"]
     bitcaster = await client.get("/api/o/x/nothing")
     assert bitcaster.json() == {"detail": "Cannot GET /api/o/x/nothing"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import ClientConnection, connect
 
 pytestmark = pytest.mark.slow
 
@@ -60,12 +62,27 @@ def _stop(proc: subprocess.Popen[str], ports: dict[str, int]) -> None:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"{name} port {port} still open after Ctrl-C"
 
 
+def _live_in_app_event(socket: ClientConnection) -> dict[str, object]:
+    """The first ``message.sent`` frame of the in-app channel (the welcome frame comes first)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        frame = json.loads(socket.recv(timeout=deadline - time.monotonic()))
+        if frame["event_type"] == "message.sent" and frame["body"]["channel"] == "in_app":
+            return dict(frame["body"])
+    raise AssertionError("no live in-app event")
+
+
 def _welcome_arrives(base: str, key: str, mail: Path) -> None:
-    """The demo workflow runs on the dev worker: the email lands in the sink, the feed lists both steps."""
+    """The demo workflow runs on the dev worker: the email lands in the sink, the feed lists both steps,
+    and the in-app message is pushed live to a socket (worker and API share one in-process bus)."""
     headers = {"Authorization": f"ApiKey {key}"}
     body = {"name": "welcome", "to": {"subscriberId": "dev-1", "email": "dev@example.test", "firstName": "Dev"},
             "payload": {"appName": "DevApp"}, "transactionId": "dev-welcome"}
-    assert httpx.post(f"{base}/v1/events/trigger", json=body, headers=headers).status_code == 201
+    url = base.replace("http://", "ws://") + f"/api/v1/ws/subscribe?event_types=message.*&access_token={key}"
+    with connect(url) as socket:
+        assert httpx.post(f"{base}/v1/events/trigger", json=body, headers=headers).status_code == 201
+        live = _live_in_app_event(socket)
+    assert live["transactionId"] == "dev-welcome" and live["subscriberId"] == "dev-1"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(mail.glob("*.eml")):
         time.sleep(0.2)

@@ -17,6 +17,7 @@ from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.live import RunClosed
 from activities.models import StepInput, StepOutcome
 from clarion.worker import SANDBOX, WORKFLOWS
 from tests.conftest import NativeApi
@@ -147,6 +148,11 @@ async def fake_send_step(inp: StepInput) -> StepOutcome:
     return StepOutcome(step_id=inp.context.workflow.steps[inp.step_index].id, recipients=1, sent=1)
 
 
+@activity.defn(name="publish_run_closed")
+async def fake_publish_run_closed(inp: RunClosed) -> None:
+    return None  # live events need a bus; this test runs no API
+
+
 CONVERTER = pydantic_data_converter
 
 
@@ -161,7 +167,7 @@ async def test_thirty_day_delay_completes_in_test_time() -> None:
     inp = TriggerInput(context=ctx, subscribers=[SubscriberInput(subscriberId="ada")])
     try:
         async with Worker(env.client, task_queue=(tq := f"tq-{uuid.uuid4().hex}"), workflows=WORKFLOWS,
-                          activities=[fake_send_step], workflow_runner=SANDBOX):
+                          activities=[fake_send_step, fake_publish_run_closed], workflow_runner=SANDBOX):
             before, wall = await env.get_current_time(), time.monotonic()
             result = await env.client.execute_workflow(
                 TriggerWorkflow.run, inp, id="trigger:env:tx-month", task_queue=tq, result_type=RunResult

@@ -1,4 +1,4 @@
-"""Action step kinds: steps that the workflow carries out itself (delay), not a channel.
+"""Action step kinds: steps that the workflow carries out itself (delay, digest, throttle), not a channel.
 
 Adding an action step type is one module here plus one line in ``ACTION_KINDS``: the API validates
 a saved step's controls with its model, and ``workflows.steps.run_steps`` runs it in the workflow.
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from workflows.actions.base import ActionKind, ActionResult
+from workflows.actions.base import CONDITIONS, ActionCall, ActionKind, ActionResult, own_controls
 from workflows.actions.delay import DelayStep
+from workflows.actions.digest import DigestStep
+from workflows.actions.throttle import ThrottleStep
 
-ACTION_KINDS: Mapping[str, ActionKind] = {kind.type: kind for kind in (DelayStep(),)}
+ACTION_KINDS: Mapping[str, ActionKind] = {kind.type: kind for kind in (DelayStep(), DigestStep(), ThrottleStep())}
 
-__all__ = ["ACTION_KINDS", "ActionKind", "ActionResult"]
+__all__ = ["ACTION_KINDS", "CONDITIONS", "ActionCall", "ActionKind", "ActionResult", "own_controls"]

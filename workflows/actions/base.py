@@ -1,18 +1,47 @@
-"""The contract of an action step kind: a step the workflow itself carries out, with no I/O.
+"""The contract of an action step kind: a step the workflow itself carries out.
 
-Channel steps (``channels.steps``) run as one batch activity each; action steps (delay, and later
-digest and throttle) are workflow code, so they cost nothing while they wait and survive restarts.
+Channel steps (``channels.steps``) run as one batch activity each; action steps (delay, digest,
+throttle) are workflow code: timers, signals and small bookkeeping activities, so they cost nothing
+while they wait and survive restarts.
 """
 
 from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from typing import ClassVar, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from temporalio.common import RetryPolicy
 
-from workflows.inputs import StepSpec, TriggerContext
+from workflows.inputs import Batch, SendPolicy, StepSpec, TriggerContext
+
+# Step conditions live in the controls of any step; the kind's own model never sees them.
+CONDITIONS = "conditions"
+BOOKKEEPING_TIMEOUT = timedelta(minutes=2)
+BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+def own_controls(step: StepSpec) -> dict[str, Any]:
+    """The step's controls without its conditions."""
+    return {k: v for k, v in step.controls.items() if k != CONDITIONS}
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """One action step of one run."""
+
+    step: StepSpec
+    index: int
+    context: TriggerContext
+    batch: Batch
+    policy: SendPolicy
+    # Recipients that left the run at an earlier step; those whose conditions passed (None: all).
+    exclude: list[str]
+    only: list[str] | None
 
 
 class ActionResult(BaseModel):
@@ -22,6 +51,13 @@ class ActionResult(BaseModel):
     status: Literal["completed", "skipped"]
     reason: str = ""
     waited_seconds: float = 0.0
+    # Recipients that left the run here (merged into a digest, throttled) and how many remain
+    # (None: all of them; 0 ends the run).
+    left: list[str] = Field(default_factory=list)
+    remaining: int | None = None
+    detail: str = ""
+    # New template data (``step``) for the steps after this one.
+    step_data: dict[str, Any] | None = None
 
     def note(self) -> str:
         detail = f"skipped: {self.reason}" if self.status == "skipped" else f"waited {self.waited_seconds:g}s"
@@ -42,5 +78,15 @@ class ActionKind(ABC):
     controls_model: ClassVar[builtins.type[BaseModel]]
 
     @abstractmethod
-    async def run(self, step: StepSpec, context: TriggerContext) -> ActionResult:
-        """Carry the step out inside the workflow (deterministic: timers, never I/O)."""
+    async def run(self, call: ActionCall) -> ActionResult:
+        """Carry the step out inside the workflow (deterministic: timers and activities, never I/O)."""
+
+
+def read_path(payload: Mapping[str, Any], path: str) -> Any:
+    """``payload.a.b`` of the trigger's payload, or None when any part is missing."""
+    value: Any = payload
+    for part in path.split(".")[1:]:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value

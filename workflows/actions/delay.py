@@ -12,6 +12,15 @@ Controls, in Novu's v2 shape or Clarion's ``until`` form (exactly one of the two
 
 A month is 30 days (Novu's unit, without calendar arithmetic). A timestamp in the past means no
 wait; a missing or unreadable one skips the step (no wait), and the run's result says why.
+
+Either form may add a delivery window (quiet hours outside it) in a time zone: ``UTC`` (default),
+``subscriber`` (the recipient's stored zone; the first recipient's for a run of many) or an IANA
+name. When the wait ends outside the window, it is extended to the window's next opening::
+
+    {"type": "regular", "amount": 1, "unit": "hours", "timezone": "subscriber",
+     "window": {"start": "08:00", "end": "20:00", "weekdays": ["monday", "friday"]}}
+
+The zone database is read in an activity (``activities.schedule``), never in the workflow.
 """
 
 from __future__ import annotations
@@ -24,8 +33,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from temporalio import workflow
 
-from workflows.actions.base import ActionKind, ActionResult
-from workflows.inputs import StepSpec, TriggerContext
+from workflows.actions.base import (
+    BOOKKEEPING_RETRY,
+    BOOKKEEPING_TIMEOUT,
+    ActionCall,
+    ActionKind,
+    ActionResult,
+    own_controls,
+    read_path,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from activities.action_models import ScheduleInput
+    from activities.schedule import ScheduleActivities
 
 Unit = Literal["seconds", "minutes", "hours", "days", "weeks", "months"]
 UNIT_SECONDS: Mapping[str, int] = {
@@ -35,6 +55,17 @@ UNIT_SECONDS: Mapping[str, int] = {
 # Ten years: anything longer is a mistake, not a notification.
 MAX_SECONDS = 10 * 365 * 86_400
 PAYLOAD_PATH = re.compile(r"payload(\.[^.\s]+)+")
+CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+ZONE = re.compile(r"UTC|subscriber|[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class DeliveryWindow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(pattern=CLOCK.pattern)
+    end: str = Field(pattern=CLOCK.pattern)
+    weekdays: list[Weekday] | None = None
 
 
 class DelayControls(BaseModel):
@@ -45,6 +76,8 @@ class DelayControls(BaseModel):
     type: Literal["regular"] | None = None
     amount: int | None = Field(default=None, gt=0, validate_default=True)
     unit: Unit | None = Field(default=None, validate_default=True)
+    timezone: str | None = Field(default=None, pattern=ZONE.pattern, max_length=64)  # None: UTC
+    window: DeliveryWindow | None = None
 
     @field_validator("until")
     @classmethod
@@ -73,16 +106,6 @@ class DelayControls(BaseModel):
         return timedelta(seconds=min(seconds, MAX_SECONDS))
 
 
-def read_path(payload: Mapping[str, Any], path: str) -> Any:
-    """``payload.a.b`` of the trigger's payload, or None when any part is missing."""
-    value: Any = payload
-    for part in path.split(".")[1:]:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
 def parse_instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -97,8 +120,9 @@ class DelayStep(ActionKind):
     type = "delay"
     controls_model = DelayControls
 
-    async def run(self, step: StepSpec, context: TriggerContext) -> ActionResult:
-        controls = DelayControls.model_validate(step.controls)
+    async def run(self, call: ActionCall) -> ActionResult:
+        step, context = call.step, call.context
+        controls = DelayControls.model_validate(own_controls(step))
         wait = controls.duration()
         if wait is None:
             path = str(controls.until)
@@ -108,6 +132,17 @@ class DelayStep(ActionKind):
                 problem = "is missing" if raw is None else f"is not an ISO-8601 timestamp: {str(raw)[:80]!r}"
                 return ActionResult(step_id=step.id, status="skipped", reason=f"{path} {problem}")
             wait = min(until - workflow.now(), timedelta(seconds=MAX_SECONDS))
+        if controls.window is not None:
+            # Only delays with a window run this activity: histories of plain delays stay the same.
+            shifted = await workflow.execute_activity_method(
+                ScheduleActivities.next_instant,
+                ScheduleInput(environment_id=context.environment_id, context=context, batch=call.batch,
+                              after=workflow.now() + max(wait, timedelta(0)), timezone=controls.timezone or "UTC",
+                              window=controls.window.model_dump(exclude_none=True)),
+                start_to_close_timeout=BOOKKEEPING_TIMEOUT, retry_policy=BOOKKEEPING_RETRY,
+                summary=f"delivery window of {step.id}",
+            )
+            wait = shifted.at - workflow.now()
         if wait <= timedelta(0):
             return ActionResult(step_id=step.id, status="completed")
         end = workflow.now() + wait
