@@ -33,9 +33,8 @@ async def fake_close_digest(inp: DigestCloseInput) -> DigestCloseResult:
 
 
 async def test_ten_events_in_one_second_with_a_one_minute_window_make_one_digest_after_a_minute() -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    )
+    server, converter = str(TEST_SERVER), pydantic_data_converter
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=server, data_converter=converter)
     snapshot = WorkflowSnapshot(id=str(uuid.uuid4()), identifier="comments", name="Comments", steps=[
         StepSpec(id="digest", type="digest", controls={"amount": 1, "unit": "minutes"}),
     ])
