@@ -71,7 +71,7 @@ class LiveEvents:
 
     @property
     def enabled(self) -> bool:
-        return not isinstance(self._bus, NullBus)
+        return self._bus.may_reach_listeners
 
     async def notifications_created(self, inp: StepInput, created: Sequence[Notification]) -> None:
         ctx = inp.context

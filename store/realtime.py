@@ -129,6 +129,11 @@ class RealtimeBus(ABC):
     def connected(self) -> bool:
         return True
 
+    @property
+    def may_reach_listeners(self) -> bool:
+        """False when nothing could ever receive an event, so producers can skip building them."""
+        return True
+
 
 class MemoryBus(RealtimeBus):
     """In-process fan-out: the embedded mode, where the API and the worker share one process."""
@@ -136,6 +141,11 @@ class MemoryBus(RealtimeBus):
     def __init__(self) -> None:
         super().__init__()
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def may_reach_listeners(self) -> bool:
+        # Only this process listens: a standalone worker on SQLite has nobody to tell.
+        return bool(self._callbacks)
 
     async def _send(self, event: RealtimeEvent) -> None:
         # Fan out on the loop, not inline, so a slow socket never blocks the producer.
@@ -149,6 +159,10 @@ class NullBus(RealtimeBus):
 
     async def _send(self, event: RealtimeEvent) -> None:
         return None
+
+    @property
+    def may_reach_listeners(self) -> bool:
+        return False
 
 
 def make_bus(kind: str, *, database_url: str, redis_url: str = "") -> RealtimeBus:
