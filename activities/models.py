@@ -79,6 +79,8 @@ class TriggerContext(BaseModel):
     # Bitcaster's filters and limit_to (store.subscriber_selector.Selector as data): applied when a batch
     # claims its recipients, whatever the batch kind.
     selector: dict[str, Any] | None = None
+    # Bitcaster's ``cid``: also the trigger's ``CorrelationId`` search attribute.
+    correlation_id: str | None = None
     # What templates see as ``step``: a digest's ``events``, ``total_count`` and ``digest_key``.
     step_data: dict[str, Any] = Field(default_factory=dict)
 

@@ -13,8 +13,10 @@ SUBSCRIBER_ID = SearchAttributeKey.for_keyword_list("SubscriberId")
 WORKFLOW_IDENTIFIER = SearchAttributeKey.for_keyword("WorkflowIdentifier")
 TENANT_ID = SearchAttributeKey.for_keyword("TenantId")
 ENVIRONMENT_ID = SearchAttributeKey.for_keyword("EnvironmentId")
+# Bitcaster's ``?cid=``: the caller's own correlation id for a trigger.
+CORRELATION_ID = SearchAttributeKey.for_keyword("CorrelationId")
 
-ALL = (TRANSACTION_ID, SUBSCRIBER_ID, WORKFLOW_IDENTIFIER, TENANT_ID, ENVIRONMENT_ID)
+ALL = (TRANSACTION_ID, SUBSCRIBER_ID, WORKFLOW_IDENTIFIER, TENANT_ID, ENVIRONMENT_ID, CORRELATION_ID)
 # Temporal caps one search attribute value at 2 KiB; a topic's members beyond this stay findable
 # through the activity feed (the store), not through visibility.
 SUBSCRIBER_IDS_BUDGET = 1800
@@ -24,7 +26,8 @@ def dev_server_flags() -> list[str]:
     """``--search-attribute`` flags that register every key on a dev server at start."""
     flags: list[str] = []
     for key, kind in ((TRANSACTION_ID, "Keyword"), (SUBSCRIBER_ID, "KeywordList"),
-                      (WORKFLOW_IDENTIFIER, "Keyword"), (TENANT_ID, "Keyword"), (ENVIRONMENT_ID, "Keyword")):
+                      (WORKFLOW_IDENTIFIER, "Keyword"), (TENANT_ID, "Keyword"), (ENVIRONMENT_ID, "Keyword"),
+                      (CORRELATION_ID, "Keyword")):
         flags += ["--search-attribute", f"{key.name}={kind}"]
     return flags
 
@@ -42,7 +45,7 @@ def capped_ids(subscriber_ids: Sequence[str]) -> list[str]:
 
 def run_attributes(
     *, environment_id: str, transaction_id: str, workflow_identifier: str, tenant_id: str | None,
-    subscriber_ids: Sequence[str],
+    subscriber_ids: Sequence[str], correlation_id: str | None = None,
 ) -> TypedSearchAttributes:
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(ENVIRONMENT_ID, environment_id),
@@ -51,6 +54,8 @@ def run_attributes(
     ]
     if tenant_id:
         pairs.append(SearchAttributePair(TENANT_ID, tenant_id))
+    if correlation_id:
+        pairs.append(SearchAttributePair(CORRELATION_ID, correlation_id))
     if ids := capped_ids(subscriber_ids):
         pairs.append(SearchAttributePair(SUBSCRIBER_ID, ids))
     return TypedSearchAttributes(pairs)

@@ -26,5 +26,5 @@ def trigger_attributes(inp: TriggerInput) -> TypedSearchAttributes:
     return run_attributes(
         environment_id=ctx.environment_id, transaction_id=ctx.transaction_id,
         workflow_identifier=ctx.workflow.identifier, tenant_id=ctx.tenant.identifier if ctx.tenant else None,
-        subscriber_ids=[s.subscriber_id for s in inp.subscribers],
+        subscriber_ids=[s.subscriber_id for s in inp.subscribers], correlation_id=ctx.correlation_id,
     )

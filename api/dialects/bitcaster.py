@@ -125,6 +125,7 @@ async def trigger(
         raise drf_error({"context": [issue.reason for issue in exc.issues]}) from None
     if prepared.trigger is not None:
         _shape_trigger(prepared.trigger, body, channel_types)
+        prepared.trigger.context.correlation_id = cid
     row = await occurrences.create(
         session=session, environment_id=env.id, event=evt, transaction_id=prepared.event_id, correlation_id=cid,
         options=body.options, environs=body.environs,

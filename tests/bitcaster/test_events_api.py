@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from clarion.worker import open_worker
@@ -159,6 +160,10 @@ async def test_occurrence_moves_from_new_to_completed(
                                                     sessions=q.pipeline.sessions, bus=MemoryBus()))
         done = await b.settled(created["occurrence"])
         assert done["status"] == "COMPLETED" and done["recipients"] == 3
+        # The cid is the trigger's CorrelationId search attribute, for the Temporal UI.
+        query = f"CorrelationId = 'order-1' AND TransactionId = '{created['transaction_id']}'"
+        found = await until(lambda: _ids(q.pipeline.temporal, query))
+        assert f"trigger:{q.env}:{created['transaction_id']}" in found
         assert done["data"]["messages"] == {"sent": 6, "delivered": 6, "failed": 0}
         assert done["data"]["channels"] == ["email", "in_app"] and done["data"]["errors"] == []
         assert len(q.pipeline.mailbox.messages) >= 3
@@ -258,3 +263,7 @@ async def test_processed_then_failed_and_stale_runs(bitcaster: Bitcaster) -> Non
         old.created_at = datetime.now(UTC) - timedelta(minutes=11)
     gone = await bitcaster.occurrence(old.id)
     assert (gone["status"], gone["recipients"]) == ("COMPLETED", 0)
+
+
+async def _ids(client: Client, query: str) -> list[str]:
+    return [execution.id async for execution in client.list_workflows(query)]
