@@ -1,8 +1,10 @@
 """Workflow code must stay able to replay the histories of runs already in flight.
 
 The histories in ``tests/histories/`` were recorded from real runs (inline trigger, topic trigger
-with child runs, one child run, bulk trigger). A change to workflow code that would break those
-runs on a rolling deploy fails here; record new histories only together with a versioned change.
+with child runs, one child run, bulk trigger; a digest group and a trigger merged into it, the stream
+retention sweep, a published event and its webhook delivery with one retry). A change to workflow
+code that would break those runs on a rolling deploy fails here; record new histories only together
+with a versioned change.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ HISTORIES = sorted(path for path in FOLDER.glob("*.json") if path.stem in IDS)
 
 def test_every_workflow_type_has_a_recorded_history() -> None:
     recorded = {path.stem for path in HISTORIES}
-    assert {"trigger_inline", "trigger_topic", "run_batch", "bulk_trigger"} <= recorded
+    assert {"trigger_inline", "trigger_topic", "run_batch", "bulk_trigger", "digest_group", "trigger_into_digest",
+            "stream_retention", "publish_event", "webhook_delivery"} <= recorded
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
