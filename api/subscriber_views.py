@@ -83,6 +83,7 @@ def subscriber_dto(row: Subscriber, principal: Principal) -> SubscriberResponseD
         timezone=row.timezone,
         data=row.data or {},
         channels=channels,
+        audiences=list(row.audiences or []),
         is_online=row.is_online,
         last_online_at=stamp(row.last_online_at) if row.last_online_at else None,
         organization_id=str(principal.organization_id),

@@ -158,6 +158,8 @@ class SubscriberResponseDto(_Out):
     timezone: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     channels: list[ChannelSettingsDto] = Field(default_factory=list)
+    # Clarion extension (event-apis.md §1.4): the audiences of published events this subscriber gets.
+    audiences: list[str] = Field(default_factory=list)
     is_online: bool = Field(False, alias="isOnline")
     last_online_at: str | None = Field(None, alias="lastOnlineAt")
     deleted: bool = False

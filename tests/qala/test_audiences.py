@@ -20,6 +20,7 @@ async def test_audience_table_for_members_and_webhooks(qala: Qala, receiver: Rec
         body = {"subscriberId": sid, **({"audiences": audiences} if audiences else {})}
         response = await native.client.post("/v1/subscribers", json=body, headers=native.headers)
         assert response.status_code == 201, response.text
+        assert response.json()["data"]["audiences"] == (audiences or [])  # returned as stored
     await qala.topic("orders", ["order.shipped"])
     response = await native.client.post("/v1/topics/orders/subscribers", headers=native.headers,
                                         json={"subscribers": ["u-none", "u-acme"]})
