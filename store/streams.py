@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import StreamMessage, StreamTopic
+from store.models import Environment, StreamMessage, StreamTopic
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ID_LENGTH = 11
@@ -57,6 +57,14 @@ class Appended:
 async def get_topic(*, session: AsyncSession, environment_id: uuid.UUID, topic_id: int) -> StreamTopic | None:
     return await session.scalar(
         select(StreamTopic).where(StreamTopic.id == topic_id, StreamTopic.environment_id == environment_id)
+    )
+
+
+async def lock_environment(*, session: AsyncSession, environment_id: uuid.UUID) -> None:
+    """Serialise topic creation per environment until commit, so the topic limit holds under concurrent
+    creates: a no-op UPDATE takes the environment's row lock (PostgreSQL) or the write lock (SQLite)."""
+    await session.execute(
+        update(Environment).where(Environment.id == environment_id).values(slug=Environment.slug)
     )
 
 

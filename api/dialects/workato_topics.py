@@ -116,6 +116,7 @@ async def create_topic(
             raise invalid(f"{required} is required", **{required: "is required"})
     checked = await _checked(session, principal, values)
     env = principal.environment_id
+    await streams.lock_environment(session=session, environment_id=env)
     if await streams.count_topics(session=session, environment_id=env) >= settings.streams_max_topics:
         raise invalid(f"This environment already has {settings.streams_max_topics} topics, the limit",
                       "topic_limit_reached")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from clarion.settings import Settings
@@ -145,3 +147,19 @@ async def test_event_type_must_name_a_workflow_of_the_environment(streams_api: S
     known = await api.client.post(TOPICS, json={"name": "E", "schema": [], "event_type": "order.placed"},
                                   headers=api.headers)
     assert known.status_code == 200 and known.json()["data"]["event_type"] == "order.placed"
+
+
+async def test_the_topic_limit_holds_under_concurrent_creates(
+    streams_api: StreamsApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLARION_STREAMS_MAX_TOPICS", "3")
+    monkeypatch.setenv("CLARION_MODE", "dev")
+    async with serve_streams(streams_api.sessions, streams_api.tenancy, Settings()) as api:
+        answers = await asyncio.gather(*(
+            api.client.post(TOPICS, json={"name": f"c{n}", "schema": []}, headers=api.headers) for n in range(8)
+        ))
+        statuses = sorted(r.status_code for r in answers)
+        listed = await api.client.get(TOPICS, headers=api.headers)
+    assert statuses == [200] * 3 + [400] * 5, [r.text for r in answers]
+    assert all(r.json()["code"] == "topic_limit_reached" for r in answers if r.status_code == 400)
+    assert listed.json()["count"] == 3
