@@ -20,7 +20,7 @@ dev: .stamp-install
 
 lint: .stamp-install
 	$(BIN)/ruff check .
-	$(BIN)/mypy api clarion store channels templates workflows activities
+	$(BIN)/mypy core api clarion store channels templates workflows activities
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadfile

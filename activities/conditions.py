@@ -1,6 +1,6 @@
 """Step conditions at run time: which recipients of a run meet a step's conditions.
 
-The rules are parsed and evaluated by ``templates.conditions`` (the same code that validated them
+The rules are parsed and evaluated by ``core.conditions`` (the same code that validated them
 when the workflow was saved). A recipient that fails them gets the step's job marked skipped, with
 the failed rule in its execution details, so the send activity leaves them out.
 """
@@ -12,14 +12,15 @@ from typing import Any
 
 from temporalio import activity
 
-from activities.action_models import ActionInput, ConditionResult
 from activities.context import actor_view, subscriber_view, tenant_view
 from activities.heartbeat import heartbeating
 from activities.ledger import Ledger
 from activities.step_recipients import in_run, step_jobs, write
-from store import deliveries, subscribers, tenants
+from core.action_payloads import ActionInput, ConditionResult
+from core.conditions import evaluate, parse, step_refs
+from store import delivery_ledger as deliveries
+from store import subscribers, tenants
 from store.engine import Sessions
-from templates.conditions import evaluate, parse, step_refs
 
 FINAL = frozenset({"completed", "skipped", "failed"})
 

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.context import subscriber_view
-from activities.models import StepSpec, TriggerContext, WorkflowSnapshot
 from activities.preferences import channel_allowed
 from channels.steps import StepKind, template_sources
+from core.payloads import StepSpec, TriggerContext, WorkflowSnapshot
 from store import layouts, tenant_overrides, translations
 from store.models import Subscriber, SubscriberPreference
 from templates import TemplateRenderer, TemplateRenderError, Translations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.models import SubscriberInput, TenantInput
 from channels.steps import Recipient
+from core.payloads import SubscriberInput, TenantInput
 from store.models import Subscriber, Tenant
 
 

@@ -19,7 +19,10 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.common import WorkflowIDReusePolicy
 
-from activities.action_models import (
+from activities.heartbeat import heartbeating
+from activities.ledger import Ledger
+from activities.step_recipients import close_later_channel_steps, in_run, step_jobs, write
+from core.action_payloads import (
     ActionResult,
     DigestCloseInput,
     DigestCloseResult,
@@ -27,14 +30,11 @@ from activities.action_models import (
     DigestEvent,
     DigestGroupInput,
 )
-from activities.heartbeat import heartbeating
-from activities.ledger import Ledger
-from activities.step_recipients import close_later_channel_steps, in_run, step_jobs, write
-from activities.throttle import read_path
+from core.paths import read_path
 from store import action_state
 from store.engine import Sessions
 
-# Names of the digest workflow and its signal (``workflows.digest``), which activities may not import.
+# Names of the digest workflow and its signal (``workflows.digest_group``), which activities may not import.
 DIGEST_WORKFLOW = "DigestWorkflow"
 ADD_SIGNAL = "add"
 

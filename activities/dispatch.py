@@ -31,7 +31,6 @@ from activities.context import actor_view, recipient, tenant_view
 from activities.heartbeat import heartbeating
 from activities.ledger import Collector, Delivery, Ledger
 from activities.live import LiveEvents
-from activities.models import StepInput, StepOutcome
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
 from channels import (
@@ -43,7 +42,9 @@ from channels import (
     RetryableDeliveryError,
 )
 from channels.steps import STEP_KINDS, Unreachable
-from store import deliveries, preferences, subscribers, tenants
+from core.payloads import StepInput, StepOutcome
+from store import delivery_ledger as deliveries
+from store import preferences, subscribers, tenants
 from store.engine import Sessions
 from store.models import Job, Message, Notification, Subscriber
 from store.preferences import PreferencePair
@@ -58,9 +59,10 @@ class DispatchActivities:
 
     def __init__(
         self, *, sessions: Sessions, renderer: TemplateRenderer, providers: ProviderSource, concurrency: int = 16,
-        backoff: Backoff | None = None, live: LiveEvents | None = None,
+        backoff: Backoff | None = None, live: LiveEvents | None = None, allow_private_addresses: bool = False,
     ) -> None:
         self._sessions = sessions
+        self._allow_private = allow_private_addresses
         self._live = live or LiveEvents(bus=None, sessions=sessions)
         self._renderer = renderer
         self._providers = providers
@@ -178,7 +180,7 @@ class DispatchActivities:
         collector = Collector()
         candidates = await self._providers.providers_for(
             channel, environment_id=ctx.environment_id, overrides=ctx.overrides,
-            context=ProviderContext(in_app_sink=collector),
+            context=ProviderContext(in_app_sink=collector, allow_private_addresses=self._allow_private),
         )
         if not candidates:
             for d in pending:

@@ -13,8 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.models import StepInput
-from store import deliveries, inbox_counts
+from core.payloads import StepInput
+from store import delivery_ledger as deliveries
+from store import inbox_counts
 from store.engine import Sessions
 from store.models import Message, Notification
 from store.realtime import NullBus, RealtimeBus, event_id_for

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from activities.models import WorkflowSnapshot
+from core.payloads import WorkflowSnapshot
+from core.preferences import decide
 from store.models import SubscriberPreference
-from store.preferences import decide
 
 
 def channel_allowed(

@@ -22,7 +22,7 @@ from channels import (
     ProviderContext,
     UnknownProviderError,
 )
-from clarion.settings import SmtpSettings
+from core.settings import SmtpSettings
 from store import integrations
 from store.crypto import CredentialCipher, UnreadableCredentials
 from store.engine import Sessions

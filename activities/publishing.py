@@ -7,7 +7,7 @@ import uuid
 
 from temporalio import activity
 
-from activities.publishing_models import DeliveryStart, FanOutInput
+from core.publishing_payloads import DeliveryStart, FanOutInput
 from store import publishing, webhooks
 from store.engine import Sessions
 from store.realtime import RealtimeBus, event_id_for

@@ -8,11 +8,12 @@ from itertools import pairwise
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.models import Batch, ResolveInput, ResolveResult, SubscriberInput, TriggerContext
-from store import deliveries, subscribers, tenants, topics
+from core.payloads import Batch, ResolveInput, ResolveResult, SubscriberInput, TriggerContext
+from core.subscriber_selector import Selector
+from store import delivery_ledger as deliveries
+from store import subscribers, tenants, topics
 from store.engine import Sessions
 from store.models import Notification, Subscriber, Tenant
-from store.subscriber_selector import Selector
 
 Claimed = list[tuple[Notification, Subscriber]]
 # ``session.info`` key: the notifications this session's claim created (for notification.created events).

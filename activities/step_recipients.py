@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.action_models import ActionInput
 from activities.ledger import Ledger
 from activities.recipients import Claimed, claim_batch
 from channels.steps import STEP_KINDS
-from store import deliveries
+from core.action_payloads import ActionInput
+from store import delivery_ledger as deliveries
 from store.models import Job, Notification
 
 

@@ -16,26 +16,17 @@ from typing import Any
 
 from temporalio import activity
 
-from activities.action_models import ActionResult, ThrottleInput
 from activities.heartbeat import heartbeating
 from activities.ledger import Ledger
 from activities.step_recipients import close_later_channel_steps, in_run, step_jobs, write
+from core.action_payloads import ActionResult, ThrottleInput
+from core.paths import read_path
 from store import action_state
 from store.engine import Sessions
 
 UNIT_SECONDS: Mapping[str, int] = {
     "seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400, "weeks": 7 * 86_400, "months": 30 * 86_400,
 }
-
-
-def read_path(payload: Mapping[str, Any], path: str) -> Any:
-    """``payload.a.b`` (or ``a.b``) of the payload, or None when any part is missing."""
-    value: Any = payload
-    for part in path.removeprefix("payload.").split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
 
 
 def window_from(value: Any) -> float | None:

@@ -6,36 +6,29 @@ worker crash resends at most the attempt in flight, with the same ``webhook-id``
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import json
-import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from temporalio import activity
 
 from activities.heartbeat import heartbeating
-from activities.publishing_models import AttemptInput, AttemptResult, FinishInput, WebhookPolicy
+from channels.errors import DeliveryError, PermanentDeliveryError
+from channels.outbound import OutboundSender
+from channels.signing import signature_headers
+from core.publishing_payloads import AttemptInput, AttemptResult, FinishInput
 from store import publishing, webhooks
 from store.base import utcnow
 from store.crypto import CredentialCipher
 from store.engine import Sessions
 from store.models import Environment, PublishedEvent, WebhookDelivery, WebhookSubscription
 from store.realtime import RealtimeBus, event_id_for
-from store.webhook_signing import signature_headers
 
 EXCERPT_BYTES = 4096
 USER_AGENT = "Clarion-Webhooks/1"
-
-
-class Refused(Exception):
-    """The address is not one Clarion may call (SSRF guard)."""
 
 
 def _stamp(value: datetime) -> str:
@@ -53,53 +46,10 @@ def body_of(event: PublishedEvent, delivery: WebhookDelivery, sub: WebhookSubscr
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified)
-
-
-async def guard(url: str, allow_insecure: bool) -> None:
-    """Refuse ``http://`` and non-public addresses unless the environment allows insecure webhooks."""
-    if allow_insecure:
-        return
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise Refused("only https:// webhook URLs are allowed in this environment")
-    infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    if not infos or not all(_public(str(info[4][0])) for info in infos):
-        raise Refused(f"{parts.hostname} resolves to a private, loopback or link-local address")
-
-
-def retry_after(response: httpx.Response, cap: float) -> float | None:
-    if response.status_code not in (429, 503):
-        return None
-    raw = response.headers.get("retry-after", "").strip()
-    if not raw:
-        return None
-    if raw.isdigit():
-        return min(float(raw), cap)
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), cap)
-
-
-async def send(url: str, body: bytes, headers: dict[str, str], policy: WebhookPolicy) -> tuple[int, str, float | None]:
-    """POST once, no redirects; the status, the first 4 KiB of the answer, and any Retry-After."""
-    timeout = httpx.Timeout(policy.timeout_seconds, connect=policy.connect_timeout_seconds)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-        async with asyncio.timeout(policy.timeout_seconds):
-            async with client.stream("POST", url, content=body, headers=headers) as response:
-                excerpt = b""
-                async for chunk in response.aiter_bytes():
-                    excerpt += chunk
-                    if len(excerpt) >= EXCERPT_BYTES:
-                        break
-        return response.status_code, excerpt[:EXCERPT_BYTES].decode("utf-8", "replace"), retry_after(
-            response, policy.retry_after_cap_seconds
-        )
+def https_only(url: str, allow_insecure: bool) -> None:
+    """Refuse ``http://`` unless the environment allows insecure webhooks (dev mode, tests)."""
+    if not allow_insecure and urlsplit(url).scheme != "https":
+        raise PermanentDeliveryError("refused: only https:// webhook URLs are allowed in this environment")
 
 
 class WebhookActivities:
@@ -139,12 +89,18 @@ class WebhookActivities:
         wait: float | None = None
         try:
             async with heartbeating():
-                await guard(url, allow)
-                status, excerpt, wait = await send(url, body, headers, inp.policy)
-        except Refused as exc:
-            error = str(exc)
-        except (httpx.HTTPError, TimeoutError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:1000] or type(exc).__name__
+                https_only(url, allow)
+                # The one outbound sender: checks and pins the resolved address, never follows redirects.
+                response = await OutboundSender(allow_private=allow).post(
+                    url, content=body, headers=headers, timeout=inp.policy.timeout_seconds,
+                    connect_timeout=inp.policy.connect_timeout_seconds, excerpt_bytes=EXCERPT_BYTES,
+                    retry_after_cap=inp.policy.retry_after_cap_seconds,
+                )
+            status, excerpt = response.status, response.excerpt
+            # Only these two answers ask the sender to wait (§1.8).
+            wait = response.retry_after if status in (429, 503) else None
+        except DeliveryError as exc:
+            error = str(exc)[:1000] or type(exc).__name__
         duration = int((time.monotonic() - clock) * 1000)
         succeeded = status is not None and 200 <= status < 300
         if status is not None and not succeeded and error is None:

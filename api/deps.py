@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.auth import KeyCache, Principal, resolve_principal, scope_checker
-from api.services import Services
-from api.workflow_cache import WorkflowCache
-from clarion.settings import Settings
+from api.operations.workflow_cache import WorkflowCache
+from api.resources import Services
+from core.settings import Settings
 from templates.renderer import TemplateRenderer
 
 

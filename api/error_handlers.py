@@ -1,11 +1,8 @@
-"""The one place where errors become responses, each in the dialect that owns the path."""
+"""The one place where errors become responses, each in the format of the face that owns the path."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,120 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.dialects import Dialect, dialect_for_path
 from api.errors import ApiError
+from api.faces import FaceTable
 
 log = logging.getLogger("clarion.api")
-
-Renderer = Callable[[Request, int, str, dict[str, str], ApiError | None], JSONResponse]
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
-def _native(request: Request, status: int, message: str, fields: dict[str, str], exc: ApiError | None) -> JSONResponse:
-    body: dict[str, Any] = {
-        "statusCode": status,
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "path": request.url.path,
-        "message": message,
-    }
-    if status == 400:
-        body["type"] = exc.type_name if exc else "BadRequestException"
-        body["errors"] = [{"field": f, "message": m} for f, m in fields.items()]
-    elif status == 422:
-        body["errors"] = {f: {"messages": [m]} for f, m in fields.items()}
-    if exc is not None:
-        body.update(exc.extra)
-    return JSONResponse(body, status_code=status)
-
-
-def _qala(request: Request, status: int, message: str, fields: dict[str, str], exc: ApiError | None) -> JSONResponse:
-    code = (exc.extra.get("code") if exc else None) or _QALA_CODES.get(status, "INVALID_FORMAT")
-    # Qala routes give each entry its own code; errors raised elsewhere (auth) get one by status,
-    # and a header reported "required" is a missing mandatory property.
-    entries = exc.extra.get("errors") if exc else None
-    errors = [{**e, "severity": None} for e in entries[:50]] if isinstance(entries, list) and entries else [
-        {"name": f, "reason": f"The {f} field is required." if m == "required" else m, "severity": None,
-         "code": "INVALID_MANDATORY_PROPERTY" if status == 400 and m == "required" else code}
-        for f, m in fields.items()
-    ]
-    body = {
-        "type": f"https://tools.ietf.org/html/rfc9110#section-15.{5 if status < 500 else 6}.{status % 100 + 1}",
-        "title": _reason(status),
-        "status": status,
-        "detail": "One or more validation errors occurred." if status == 400 else message,
-        "instance": request.url.path,
-        "traceId": getattr(request.state, "request_id", ""),
-        "errors": errors or [{"name": "$", "reason": message, "code": code, "severity": None}],
-    }
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
-
-
-_QALA_CODES = {
-    401: "INVALID_AUTH_TOKEN",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    413: "PAYLOAD_TOO_LARGE",
-    429: "RATE_LIMITED",
-    503: "SERVICE_UNAVAILABLE",
-}
-
-
-def _workato(request: Request, status: int, message: str, fields: dict[str, str], exc: ApiError | None) -> JSONResponse:
-    # The text in both `error` and `message`, and a machine code string (event-apis.md §2.1).
-    code = (exc.extra.get("code") if exc else None) or _WORKATO_CODES.get(status, "invalid_request")
-    body: dict[str, Any] = {"error": message, "message": message, "code": code}
-    if fields:
-        body["details"] = [{"field": f, "message": m} for f, m in list(fields.items())[:50]]
-    if exc is not None:
-        body.update({k: v for k, v in exc.extra.items() if k != "code"})
-    return JSONResponse(body, status_code=status)
-
-
-_WORKATO_CODES = {
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "unavailable",
-}
-
-
-def _parallels(
-    request: Request, status: int, message: str, fields: dict[str, str], exc: ApiError | None
-) -> JSONResponse:
-    stack = [{"code": status, "description": _reason(status), "error": message, "path": request.url.path}]
-    return JSONResponse({"code": status, "message": message, "stack": stack}, status_code=status)
-
-
-def _bitcaster(
-    request: Request, status: int, message: str, fields: dict[str, str], exc: ApiError | None
-) -> JSONResponse:
-    # DRF nests field errors ({"options": {"channels": [...]}}); such bodies travel whole on the error.
-    body: dict[str, Any] = {f: [m] for f, m in fields.items()} if fields else {"detail": message}
-    if exc is not None and "bitcaster_body" in exc.extra:
-        body = exc.extra["bitcaster_body"]
-    return JSONResponse(body, status_code=status)
-
-
-RENDERERS: dict[Dialect, Renderer] = {
-    Dialect.NATIVE: _native,
-    Dialect.QALA: _qala,
-    Dialect.WORKATO: _workato,
-    Dialect.PARALLELS: _parallels,
-    Dialect.BITCASTER: _bitcaster,
-}
-
 
 def render_error(
     request: Request,
@@ -136,8 +23,9 @@ def render_error(
     exc: ApiError | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """Render an error in the dialect of the request's path."""
-    response = RENDERERS[dialect_for_path(request.url.path)](request, status, message, fields or {}, exc)
+    """Render an error in the format of the face that owns the request's path (``api.faces``)."""
+    faces: FaceTable = request.app.state.faces
+    response = faces.for_path(request.url.path).render_error(request, status, message, fields or {}, exc)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

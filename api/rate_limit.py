@@ -23,7 +23,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from api.auth import credential_from
-from api.dialects import Dialect, dialect_for_path
 from api.error_handlers import render_error
 
 WINDOW_SECONDS = 60.0
@@ -78,7 +77,7 @@ class RateLimitMiddleware:
         if (
             self.window is None
             or scope["type"] not in ("http", "websocket")
-            or dialect_for_path(scope["path"]) is Dialect.NATIVE
+            or not scope["app"].state.faces.for_path(scope["path"]).rate_limited
         ):
             await self.app(scope, receive, send)
             return

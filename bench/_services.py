@@ -19,8 +19,8 @@ from _setup import bench_environment, bench_settings, prepare_database
 from temporalio.client import Client
 
 from clarion.dev import DEV_TEMPORAL_FLAGS, temporal_binary
-from clarion.settings import Settings
-from workflows.search import dev_server_flags
+from core.run_identity import dev_server_flags
+from core.settings import Settings
 
 BENCH = Path(__file__).resolve().parent
 IDLE_QUEUE = "bench-unpolled-clarion"

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from clarion.dev import child_environment
 from clarion.runners import migrate_database
 from clarion.seed import seed_demo
-from clarion.settings import ApiSettings, DatabaseSettings, DevSettings, Settings, TemporalSettings
+from core.settings import ApiSettings, DatabaseSettings, DevSettings, Settings, TemporalSettings
 from store import workflows as workflow_store
 from store.base import utcnow
 from store.engine import create_engine, make_sessions

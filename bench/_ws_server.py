@@ -51,7 +51,7 @@ async def clarion() -> None:
     import uvicorn
 
     from api.app import create_app
-    from clarion.settings import ApiSettings, HubSettings, Settings
+    from core.settings import ApiSettings, HubSettings, Settings
     from store import tenancy
     from store.engine import create_engine, make_sessions
     from store.migrate import upgrade

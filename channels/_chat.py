@@ -6,6 +6,7 @@ writes ``payload``; the URL choice and the error mapping live here once.
 
 from __future__ import annotations
 
+import json
 from abc import abstractmethod
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -16,6 +17,7 @@ from channels import _http
 from channels.base import Capabilities, Channel, ChannelProvider, SendResult
 from channels.errors import PermanentDeliveryError
 from channels.messages import ChatMessage
+from channels.outbound import OutboundResponse
 
 
 class WebhookChatConfig(_http.HttpConfig):
@@ -45,7 +47,7 @@ class WebhookChatProvider(ChannelProvider[ChatConfigT, ChatMessage], Generic[Cha
         """Query parameters to add to the webhook URL."""
         return {}
 
-    def message_id(self, response: httpx.Response) -> str | None:
+    def message_id(self, response: OutboundResponse) -> str | None:
         """The remote's message id, for services that return one."""
         return None
 
@@ -59,13 +61,14 @@ class WebhookChatProvider(ChannelProvider[ChatConfigT, ChatMessage], Generic[Cha
         )
 
     async def send(self, message: ChatMessage, *, idempotency_key: str) -> SendResult:
-        response = await _http.request(
-            self.context,
-            "POST",
-            self.webhook_url(message),
-            timeout=self.config.timeout,
-            json=self.payload(message),
-            params=self.params(),
+        url = httpx.URL(self.webhook_url(message)).copy_merge_params(self.params())
+        # Through the one outbound sender: the URL is the subscriber's or the integration's, so
+        # private addresses are refused outside dev mode.
+        response = await self.context.sender().post(
+            str(url), content=json.dumps(self.payload(message)).encode(),
+            headers={"content-type": "application/json"}, timeout=self.config.timeout,
         )
-        _http.raise_for_status(response)
+        error = _http.error_for_status(response.status, response.excerpt, retry_after=response.retry_after)
+        if error is not None:
+            raise error
         return SendResult(provider_id=self.id, provider_message_id=self.message_id(response))

@@ -1,18 +1,25 @@
-"""HTTP plumbing shared by the HTTP providers: one client policy and one error mapping."""
+"""HTTP plumbing shared by the vendor-API providers: one client policy and one error mapping.
+
+Requests to URLs that tenants choose (webhooks, chat incoming webhooks) go through
+``channels.outbound`` instead, which refuses private addresses.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from channels.base import ProviderContext
-from channels.errors import PermanentDeliveryError, RetryableDeliveryError
+from channels.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from channels.outbound import retry_after
+
+__all__ = [
+    "HttpConfig", "client_for", "error_for_status", "json_or_empty", "raise_for_status", "request", "retry_after",
+]
 
 DEFAULT_TIMEOUT = 30.0
 _DETAIL_LIMIT = 300
@@ -53,39 +60,31 @@ async def request(
             raise PermanentDeliveryError(f"invalid URL: {exc}") from exc
 
 
-def raise_for_status(response: httpx.Response, *, provider_code: str | None = None) -> None:
-    """Raise the right delivery error for a non-2xx response.
+def error_for_status(
+    status: int, detail: str, *, retry_after: float | None = None, provider_code: str | None = None
+) -> DeliveryError | None:
+    """The delivery error a non-2xx status means, or None for a success.
 
     408, 429 and 5xx are transient; every other non-2xx answer (including 3xx, which we never
     follow blindly) is permanent. ``provider_code`` overrides the status as the reported code when
     the body names a more precise one.
     """
-    if response.is_success:
-        return
-    status = response.status_code
+    if 200 <= status < 300:
+        return None
     code = provider_code or str(status)
-    message = f"HTTP {status}: {response.text[:_DETAIL_LIMIT]}".rstrip(": ")
+    message = f"HTTP {status}: {detail[:_DETAIL_LIMIT]}".rstrip(": ")
     if status in (408, 429) or status >= 500:
-        raise RetryableDeliveryError(message, provider_code=code, retry_after=retry_after(response))
-    raise PermanentDeliveryError(message, provider_code=code)
+        return RetryableDeliveryError(message, provider_code=code, retry_after=retry_after)
+    return PermanentDeliveryError(message, provider_code=code)
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if present and sane."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+def raise_for_status(response: httpx.Response, *, provider_code: str | None = None) -> None:
+    """Raise ``error_for_status`` of the response, if any."""
+    error = error_for_status(
+        response.status_code, response.text, retry_after=retry_after(response), provider_code=provider_code
+    )
+    if error is not None:
+        raise error
 
 
 def json_or_empty(response: httpx.Response) -> Any:

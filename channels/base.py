@@ -16,6 +16,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from channels.messages import InAppMessage
+from channels.outbound import OutboundSender
 
 __all__ = [
     "Capabilities",
@@ -104,10 +105,17 @@ class ProviderContext:
         http: A shared ``httpx.AsyncClient``. When absent, an HTTP provider opens its own client
             for one call and closes it afterwards.
         in_app_sink: Where the ``in_app`` provider stores messages.
+        allow_private_addresses: Let tenant-chosen URLs (webhooks, chat incoming webhooks) reach
+            private and loopback addresses; dev mode only (``CLARION_ALLOW_PRIVATE_ADDRESSES``).
     """
 
     http: httpx.AsyncClient | None = None
     in_app_sink: InAppSink | None = None
+    allow_private_addresses: bool = False
+
+    def sender(self) -> OutboundSender:
+        """The outbound sender for URLs a tenant chose (``channels.outbound``)."""
+        return OutboundSender(allow_private=self.allow_private_addresses, client=self.http)
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

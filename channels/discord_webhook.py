@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import BaseModel
 
-from channels import _http
 from channels._chat import WebhookChatConfig, WebhookChatProvider
 from channels.messages import ChatMessage
+from channels.outbound import OutboundResponse
 
 
 class DiscordWebhookConfig(WebhookChatConfig):
@@ -38,7 +38,10 @@ class DiscordWebhookProvider(WebhookChatProvider[DiscordWebhookConfig]):
         # Without wait=true Discord answers 204 and we could not record the message id.
         return {"wait": "true"}
 
-    def message_id(self, response: httpx.Response) -> str | None:
-        body = _http.json_or_empty(response)
+    def message_id(self, response: OutboundResponse) -> str | None:
+        try:
+            body = json.loads(response.excerpt)
+        except ValueError:
+            return None
         value = body.get("id") if isinstance(body, dict) else None
         return str(value) if value is not None else None

@@ -10,10 +10,7 @@ retired the endpoint: permanent, with ``provider_code="410"``.
 
 from __future__ import annotations
 
-import base64
 import binascii
-import hashlib
-import hmac
 import json
 import time
 from datetime import UTC, datetime
@@ -22,22 +19,10 @@ from typing import ClassVar
 import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from channels import _http
+from channels import _http, signing
 from channels.base import Capabilities, Channel, ChannelProvider, SendResult
 from channels.errors import PermanentDeliveryError
 from channels.messages import WebhookMessage
-
-SECRET_PREFIX = "whsec_"
-
-
-def _secret_key(secret: str) -> bytes:
-    return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
-
-
-def sign(secret: str, *, msg_id: str, timestamp: int, body: str) -> str:
-    """The ``webhook-signature`` header value for one request."""
-    digest = hmac.new(_secret_key(secret), f"{msg_id}.{timestamp}.{body}".encode(), hashlib.sha256)
-    return f"v1,{base64.b64encode(digest.digest()).decode()}"
 
 
 class WebhookConfig(_http.HttpConfig):
@@ -51,10 +36,9 @@ class WebhookConfig(_http.HttpConfig):
     @classmethod
     def _decodable(cls, value: SecretStr) -> SecretStr:
         try:
-            if not _secret_key(value.get_secret_value()):
-                raise ValueError("the signing secret is empty")
-        except binascii.Error:
-            raise ValueError("the signing secret must be whsec_ followed by base64") from None
+            signing.secret_key(value.get_secret_value())
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"the signing secret must be whsec_ followed by base64: {exc}") from None
         return value
 
 
@@ -80,17 +64,19 @@ class WebhookProvider(ChannelProvider[WebhookConfig, WebhookMessage]):
         }
         # The signature covers these exact bytes, so serialise once and send them verbatim.
         body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
-        timestamp = int(now)
         # httpx.Headers replaces case-insensitively, so a configured header cannot shadow these.
         headers = httpx.Headers(self.config.headers)
         headers["content-type"] = "application/json"
-        headers["webhook-id"] = message.webhook_id
-        headers["webhook-timestamp"] = str(timestamp)
-        headers["webhook-signature"] = sign(
-            self.config.secret.get_secret_value(), msg_id=message.webhook_id, timestamp=timestamp, body=body
+        headers.update(signing.standard_headers(
+            self.config.secret.get_secret_value(), webhook_id=message.webhook_id, timestamp_s=int(now), body=body
+        ))
+        # Through the one outbound sender: the URL is the workflow author's, so private addresses
+        # are refused outside dev mode, and redirects are never followed.
+        response = await self.context.sender().post(
+            url, content=body.encode(), headers=headers, timeout=self.config.timeout
         )
-        response = await _http.request(
-            self.context, "POST", url, timeout=self.config.timeout, content=body.encode(), headers=headers
-        )
-        _http.raise_for_status(response)
+        error = _http.error_for_status(response.status, response.excerpt, retry_after=response.retry_after)
+        if error is not None:
+            raise error
         return SendResult(provider_id=self.id, provider_message_id=message.webhook_id)
+

@@ -8,10 +8,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.settings import Settings
 from store import tenancy
 from store.engine import create_engine, make_sessions
-
-from .settings import Settings
 
 
 @asynccontextmanager

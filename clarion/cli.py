@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from .settings import get_settings
+from core.settings import get_settings
 
 app = typer.Typer(help="Clarion, the notification orchestrator.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -28,8 +28,9 @@ def _run(factory: Callable[[], Awaitable[T]]) -> T:
 @app.command()
 def dev() -> None:
     """Run everything locally: Temporal dev server + UI, SMTP sink, API, worker, demo data."""
+    from core.settings import Settings
+
     from .dev import run_dev
-    from .settings import Settings
 
     raise typer.Exit(run_dev(Settings(mode="dev")))
 

@@ -17,12 +17,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from core.run_identity import dev_server_flags
+from core.settings import Settings
 from store.engine import create_engine, make_sessions
-from workflows.search import dev_server_flags
 
 from .runners import migrate_database
 from .seed import Demo, seed_demo
-from .settings import Settings
 
 DEV_TEMPORAL_FLAGS = [
     "--dynamic-config-value",

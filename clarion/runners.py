@@ -11,11 +11,10 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from core.settings import Settings
 from store.engine import create_engine
 from store.migrate import upgrade
 from store.realtime import RealtimeBus, make_bus
-
-from .settings import Settings
 
 
 async def migrate_database(settings: Settings) -> None:

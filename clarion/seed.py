@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.settings import Settings
 from store import tenancy
 from store import workflows as workflow_store
 from store.engine import Sessions
-
-from .settings import Settings
 
 WELCOME_STEPS: list[dict[str, Any]] = [
     {

@@ -12,32 +12,32 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.action_steps import action_step_activities
 from activities.backoff import Backoff
 from activities.dispatch import DispatchActivities
-from activities.flow import flow_activities
 from activities.live import LiveActivities, LiveEvents
 from activities.providers import IntegrationProviders, ProviderSource
 from activities.publishing import PublishingActivities
 from activities.recipients import RecipientActivities
 from activities.retention import RetentionActivities
 from activities.webhooks import WebhookActivities
-from api.services import connect_temporal
+from api.resources import connect_temporal
 from channels import ChannelRegistry
+from core.run_identity import ALL
+from core.settings import Settings
 from store.crypto import CredentialCipher
 from store.engine import Sessions, create_engine, make_sessions
 from store.realtime import NullBus, RealtimeBus, make_bus
 from templates import TemplateRenderer
 from workflows.bulk import BulkTriggerWorkflow
-from workflows.digest import DigestWorkflow
+from workflows.digest_group import DigestWorkflow
 from workflows.publish import PublishWorkflow
 from workflows.retention import StreamRetentionWorkflow
 from workflows.run import RunWorkflow
-from workflows.search import ALL
 from workflows.trigger import TriggerWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 
 from .schedules import ensure_retention_schedule
-from .settings import Settings
 
 logger = logging.getLogger(__name__)
 WORKFLOWS = [
@@ -49,7 +49,7 @@ WORKFLOWS = [
 # cost more than the rest of a short run.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "workflows.inputs", "workflows.search", "workflows.summary", "workflows.actions"
+        "core", "workflows.actions"
     )
 )
 
@@ -64,6 +64,7 @@ def build_worker(
         concurrency=settings.worker.send_concurrency,
         backoff=Backoff(base_seconds=settings.worker.retry_base_seconds, caps=settings.worker.retry_cap_seconds),
         live=(live := LiveEvents(bus=bus, sessions=sessions)),
+        allow_private_addresses=settings.private_addresses_allowed,
     )
     recipients = RecipientActivities(sessions=sessions)
     publishing = PublishingActivities(sessions=sessions, bus=bus)
@@ -76,7 +77,7 @@ def build_worker(
         task_queue=task_queue or settings.temporal.task_queue,
         workflows=WORKFLOWS,
         activities=[dispatch.send_step, recipients.resolve_recipients, publishing.fan_out_event,
-                    webhooks.attempt_webhook, webhooks.finish_webhook, *flow_activities(sessions),
+                    webhooks.attempt_webhook, webhooks.finish_webhook, *action_step_activities(sessions),
                     retention.sweep_stream_retention, retention.purge_expired_records,
                     LiveActivities(live=live).publish_run_closed],
         max_concurrent_activities=settings.worker.max_concurrent_activities,

@@ -56,6 +56,13 @@ async def create(*, session: AsyncSession, environment_id: uuid.UUID, values: di
     return row
 
 
+async def save(*, session: AsyncSession, row: Integration) -> None:
+    """Write the changes made to ``row``, then restore the one-primary rule of its channel."""
+    # Flushed first: the settling reads the channel's rows as they now are.
+    await session.flush()
+    await settle_primary(session=session, environment_id=row.environment_id, channel=row.channel)
+
+
 async def set_primary(*, session: AsyncSession, row: Integration) -> None:
     """Make ``row`` the only primary of its channel (and active: an inactive primary delivers nothing)."""
     await session.execute(

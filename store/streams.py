@@ -60,6 +60,13 @@ async def get_topic(*, session: AsyncSession, environment_id: uuid.UUID, topic_i
     )
 
 
+async def add_topic(*, session: AsyncSession, environment_id: uuid.UUID, values: dict[str, Any]) -> StreamTopic:
+    """Stage a new topic with these column values; the caller commits (and handles a taken name)."""
+    topic = StreamTopic(environment_id=environment_id, **values)
+    session.add(topic)
+    return topic
+
+
 async def lock_environment(*, session: AsyncSession, environment_id: uuid.UUID) -> None:
     """Serialise topic creation per environment until commit, so the topic limit holds under concurrent
     creates: a no-op UPDATE takes the environment's row lock (PostgreSQL) or the write lock (SQLite)."""

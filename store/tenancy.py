@@ -33,8 +33,18 @@ class IssuedKey:
     raw: str
 
 
+async def get_organization(*, session: AsyncSession, organization_id: uuid.UUID) -> Organization | None:
+    """The organization with this id, if any."""
+    return await session.get(Organization, organization_id)
+
+
+async def get_organization_by_slug(*, session: AsyncSession, slug: str) -> Organization | None:
+    """The organization with this slug, if any."""
+    return await session.scalar(select(Organization).where(Organization.slug == slug))
+
+
 async def get_or_create_organization(*, session: AsyncSession, slug: str, name: str) -> Organization:
-    org = await session.scalar(select(Organization).where(Organization.slug == slug))
+    org = await get_organization_by_slug(session=session, slug=slug)
     if org is None:
         org = Organization(slug=slug, name=name)
         session.add(org)
@@ -42,10 +52,20 @@ async def get_or_create_organization(*, session: AsyncSession, slug: str, name: 
     return org
 
 
-async def get_or_create_project(*, session: AsyncSession, organization_id: uuid.UUID, slug: str, name: str) -> Project:
-    project = await session.scalar(
+async def get_project(*, session: AsyncSession, project_id: uuid.UUID) -> Project | None:
+    """The project with this id, if any."""
+    return await session.get(Project, project_id)
+
+
+async def get_project_by_slug(*, session: AsyncSession, organization_id: uuid.UUID, slug: str) -> Project | None:
+    """The organization's project with this slug, if any."""
+    return await session.scalar(
         select(Project).where(Project.organization_id == organization_id, Project.slug == slug)
     )
+
+
+async def get_or_create_project(*, session: AsyncSession, organization_id: uuid.UUID, slug: str, name: str) -> Project:
+    project = await get_project_by_slug(session=session, organization_id=organization_id, slug=slug)
     if project is None:
         project = Project(organization_id=organization_id, slug=slug, name=name)
         session.add(project)
@@ -53,10 +73,15 @@ async def get_or_create_project(*, session: AsyncSession, organization_id: uuid.
     return project
 
 
-async def get_or_create_environment(*, session: AsyncSession, project: Project, slug: str, name: str) -> Environment:
-    env = await session.scalar(
-        select(Environment).where(Environment.project_id == project.id, Environment.slug == slug)
+async def get_environment_by_slug(*, session: AsyncSession, project_id: uuid.UUID, slug: str) -> Environment | None:
+    """The project's environment with this slug, if any."""
+    return await session.scalar(
+        select(Environment).where(Environment.project_id == project_id, Environment.slug == slug)
     )
+
+
+async def get_or_create_environment(*, session: AsyncSession, project: Project, slug: str, name: str) -> Environment:
+    env = await get_environment_by_slug(session=session, project_id=project.id, slug=slug)
     if env is None:
         env = Environment(
             organization_id=project.organization_id,
@@ -76,6 +101,21 @@ async def get_environment(*, session: AsyncSession, environment_id: uuid.UUID) -
 
 async def list_environments(*, session: AsyncSession) -> Sequence[Environment]:
     return (await session.scalars(select(Environment).order_by(Environment.created_at))).all()
+
+
+async def environments_within(
+    *, session: AsyncSession, organization_id: uuid.UUID, project_id: uuid.UUID | None,
+    environment_id: uuid.UUID | None,
+) -> list[Environment]:
+    """The environments a binding covers, oldest first: the narrowest of environment, project, organization."""
+    query = select(Environment).order_by(Environment.created_at)
+    if environment_id is not None:
+        query = query.where(Environment.id == environment_id)
+    elif project_id is not None:
+        query = query.where(Environment.project_id == project_id)
+    else:
+        query = query.where(Environment.organization_id == organization_id)
+    return list(await session.scalars(query))
 
 
 async def create_key(
@@ -119,6 +159,19 @@ async def list_keys(*, session: AsyncSession, environment_id: uuid.UUID | None =
     if environment_id is not None:
         query = query.where(ApiKey.environment_id == environment_id)
     return (await session.scalars(query)).all()
+
+
+async def live_keys_within(
+    *, session: AsyncSession, organization_id: uuid.UUID, project_id: uuid.UUID | None,
+    environment_id: uuid.UUID | None,
+) -> list[ApiKey]:
+    """The organization's unrevoked keys, narrowed to the environment if given, else to the project if given."""
+    query = select(ApiKey).where(ApiKey.organization_id == organization_id, ApiKey.revoked_at.is_(None))
+    if environment_id is not None:
+        query = query.where(ApiKey.environment_id == environment_id)
+    elif project_id is not None:
+        query = query.where(ApiKey.project_id == project_id)
+    return list(await session.scalars(query.order_by(ApiKey.created_at, ApiKey.id)))
 
 
 async def revoke_key(*, session: AsyncSession, key_id: uuid.UUID) -> bool:

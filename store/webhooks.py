@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +17,19 @@ from store.base import utcnow
 from store.bulk import insert_ignoring_conflicts
 from store.crypto import CredentialCipher
 from store.models import Topic, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from store.webhook_signing import new_webhook_id
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_webhook_id(now_ms: int | None = None) -> str:
+    """``msg_`` + a 26-character ULID (48-bit milliseconds, 80 random bits, Crockford base32)."""
+    value = ((now_ms if now_ms is not None else int(time.time() * 1000)) << 80) | secrets.randbits(80)
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "msg_" + "".join(reversed(chars))
+
 
 MAX_SECRETS = 3
 IN_PROGRESS = ("pending", "retrying")
@@ -83,6 +97,16 @@ async def list_subscriptions(
         .order_by(WebhookSubscription.created_at, WebhookSubscription.id)
     )
     return list(rows)
+
+
+async def add_subscription(*, session: AsyncSession, subscription: WebhookSubscription) -> None:
+    """Stage a new subscription; the caller commits."""
+    session.add(subscription)
+
+
+async def delete_subscription(*, session: AsyncSession, subscription: WebhookSubscription) -> None:
+    """Stage the subscription's removal; the caller commits."""
+    await session.delete(subscription)
 
 
 async def topic_of(*, session: AsyncSession, subscription: WebhookSubscription) -> Topic | None:

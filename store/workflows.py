@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, exists, func, literal, literal_column, or_, select, type_coerce
@@ -31,6 +31,39 @@ async def get_by_identifier(
             NotificationWorkflow.identifier == identifier,
         )
     )
+
+
+async def get_by_identifiers(
+    *, session: AsyncSession, environment_id: uuid.UUID, identifiers: Iterable[str]
+) -> dict[str, NotificationWorkflow]:
+    """The workflows among ``identifiers`` that exist, by identifier."""
+    wanted = list(identifiers)
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        select(NotificationWorkflow).where(
+            NotificationWorkflow.environment_id == environment_id, NotificationWorkflow.identifier.in_(wanted)
+        )
+    )
+    return {row.identifier: row for row in rows}
+
+
+async def list_all(*, session: AsyncSession, environment_id: uuid.UUID) -> list[NotificationWorkflow]:
+    """Every workflow of the environment, oldest first."""
+    rows = await session.scalars(
+        select(NotificationWorkflow)
+        .where(NotificationWorkflow.environment_id == environment_id)
+        .order_by(NotificationWorkflow.created_at, NotificationWorkflow.id)
+    )
+    return list(rows)
+
+
+async def identifiers(*, session: AsyncSession, environment_id: uuid.UUID) -> list[str]:
+    """The identifiers of the environment's workflows, in no particular order."""
+    rows = await session.scalars(
+        select(NotificationWorkflow.identifier).where(NotificationWorkflow.environment_id == environment_id)
+    )
+    return list(rows)
 
 
 async def get(*, session: AsyncSession, environment_id: uuid.UUID, key: str) -> NotificationWorkflow | None:

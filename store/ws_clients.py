@@ -7,7 +7,7 @@ to a node that is gone and is ignored (and purged by the next node that refreshe
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +28,12 @@ async def replace_node(*, session: AsyncSession, node: str, rows: Sequence[dict[
     await session.execute(delete(WsClient).where(WsClient.refreshed_at < now - timedelta(seconds=STALE_SECONDS)))
     for row in rows:
         session.add(WsClient(**row, node=node, refreshed_at=now))
+
+
+async def put(*, session: AsyncSession, node: str, row: Mapping[str, Any]) -> None:
+    """Write one socket's row for ``node``, replacing the row it had."""
+    await remove(session=session, client_id=row["client_id"])
+    session.add(WsClient(**row, node=node, refreshed_at=utcnow()))
 
 
 async def remove(*, session: AsyncSession, client_id: str) -> None:

@@ -17,11 +17,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from clarion.dev import temporal_binary
-from clarion.settings import Settings
+from core.run_identity import ALL
+from core.settings import Settings
 from store.engine import Sessions, create_engine, make_sessions
 from store.migrate import upgrade
 from tests.factories import Tenancy, two_environments
-from workflows.search import ALL
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEV_SERVER_ARGS = ["--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000", "--log-level", "error"]

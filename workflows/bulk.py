@@ -9,15 +9,14 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-from workflows.inputs import BulkInput, TriggerInput
-from workflows.search import trigger_workflow_id
-from workflows.summary import trigger_attributes, trigger_summary
+from core.payloads import BulkInput, TriggerInput
+from core.run_identity import BULK_TRIGGER_WORKFLOW, trigger_attributes, trigger_summary, trigger_workflow_id
 from workflows.trigger import TriggerWorkflow
 
 CHUNK = 25
 
 
-@workflow.defn
+@workflow.defn(name=BULK_TRIGGER_WORKFLOW)
 class BulkTriggerWorkflow:
     @workflow.run
     async def run(self, inp: BulkInput) -> int:

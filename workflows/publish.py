@@ -10,41 +10,20 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-from workflows.inputs import TriggerInput
-from workflows.search import trigger_workflow_id
-from workflows.summary import trigger_attributes, trigger_summary
+from core.run_identity import PUBLISH_WORKFLOW, trigger_attributes, trigger_summary, trigger_workflow_id
 from workflows.trigger import TriggerWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.publishing import PublishingActivities
-    from activities.publishing_models import DeliveryInput, FanOutInput, WebhookPolicy
-
-__all__ = ["FanOutInput", "PublishInput", "PublishWorkflow", "WebhookPolicy", "publish_workflow_id"]
+    from core.publishing_payloads import DeliveryInput, PublishInput, PublishResult
 
 
-def publish_workflow_id(environment_id: str, event_id: str) -> str:
-    return f"publish:{environment_id}:{event_id}"
-
-
-class PublishInput(BaseModel):
-    event: FanOutInput
-    # None when the event type's workflow is inactive or has no steps (webhooks still go out).
-    trigger: TriggerInput | None = None
-    policy: WebhookPolicy
-
-
-class PublishResult(BaseModel):
-    triggered: bool
-    deliveries: int
-
-
-@workflow.defn
+@workflow.defn(name=PUBLISH_WORKFLOW)
 class PublishWorkflow:
     @workflow.run
     async def run(self, inp: PublishInput) -> PublishResult:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from workflows.inputs import RunInput, RunResult
-from workflows.steps import run_steps
+from core.payloads import RunInput, RunResult
+from workflows.step_sequence import run_steps
 
 
 @workflow.defn

@@ -10,15 +10,15 @@ from temporalio.common import TypedSearchAttributes
 from temporalio.exceptions import FailureError
 from temporalio.workflow import ParentClosePolicy
 
-from workflows.inputs import RunInput, RunResult, TriggerInput
+from core.payloads import RunInput, RunResult, TriggerInput
+from core.run_identity import SUBSCRIBER_ID, TRIGGER_WORKFLOW
 from workflows.run import RunWorkflow
-from workflows.search import SUBSCRIBER_ID
-from workflows.steps import run_steps
+from workflows.step_sequence import run_steps
 
 with workflow.unsafe.imports_passed_through():
     from activities.live import LiveActivities, RunClosed
-    from activities.models import Batch, ResolveInput
     from activities.recipients import RecipientActivities
+    from core.payloads import Batch, ResolveInput
 
 # Child runs are started in waves so a 100 000-member topic never has thousands in flight.
 WAVE = 50
@@ -26,7 +26,7 @@ WAVE = 50
 LIVE_RUN_EVENTS = "live-run-events"
 
 
-@workflow.defn
+@workflow.defn(name=TRIGGER_WORKFLOW)
 class TriggerWorkflow:
     @workflow.run
     async def run(self, inp: TriggerInput) -> RunResult:

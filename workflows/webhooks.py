@@ -13,16 +13,18 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from core.run_identity import WEBHOOK_DELIVERY_WORKFLOW
+
 with workflow.unsafe.imports_passed_through():
-    from activities.publishing_models import AttemptInput, AttemptResult, DeliveryInput, FinishInput
     from activities.webhooks import WebhookActivities
+    from core.publishing_payloads import AttemptInput, AttemptResult, DeliveryInput, FinishInput
 
 __all__ = ["DeliveryInput", "WebhookDeliveryWorkflow"]
 NO_RETRY = RetryPolicy(maximum_attempts=1)
 HEARTBEAT = timedelta(seconds=10)
 
 
-@workflow.defn
+@workflow.defn(name=WEBHOOK_DELIVERY_WORKFLOW)
 class WebhookDeliveryWorkflow:
     @workflow.run
     async def run(self, inp: DeliveryInput) -> str:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from activities.models import StepSpec, WorkflowSnapshot
 from activities.preferences import channel_allowed
 from clarion.seed import WELCOME_STEPS
-from store import preferences as preference_store
+from core import preferences as preference_rule
+from core.payloads import StepSpec, WorkflowSnapshot
 from store import subscribers
 from store import workflows as workflow_store
 from store.models import NotificationWorkflow, SubscriberPreference
@@ -286,7 +286,7 @@ def test_reported_values_are_the_send_time_decision(critical, defaults):
 
     for global_case, workflow_case in itertools.product(CASES, CASES):
         global_row, workflow_row = row(global_case), row(workflow_case)
-        resolved = preference_store.resolve(workflow, global_row=global_row, workflow_row=workflow_row)
+        resolved = preference_rule.resolve(workflow, global_row=global_row, workflow_row=workflow_row)
         for channel in ("email", "sms"):
             allowed, _ = channel_allowed(channel, workflow=snapshot, global_row=global_row, workflow_row=workflow_row)
             assert resolved.channels[channel] is allowed, (critical, defaults, global_case, workflow_case, channel)

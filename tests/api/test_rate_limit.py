@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from api.app import create_app
 from api.rate_limit import SlidingWindow
-from clarion.settings import ApiSettings, Settings
+from core.settings import ApiSettings, Settings
 from store.engine import make_sessions
 from store.realtime import MemoryBus
 from tests.factories import Tenancy, two_environments

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.models import TriggerContext, WorkflowSnapshot
 from activities.recipients import upsert_parties
+from core.payloads import TenantInput, TriggerContext, WorkflowSnapshot
 from tests.sdk import run_sdk, serve
-from workflows.inputs import TenantInput
 
 
 async def create(api, body: dict[str, Any], headers=None) -> dict[str, Any]:

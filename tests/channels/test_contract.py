@@ -50,6 +50,8 @@ from channels.webhook import WebhookProvider
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+# The fake servers listen on loopback, which only dev mode may reach; the guard has tests of its own.
+LOCAL = ProviderContext(allow_private_addresses=True)
 KEY = "run-1:step-2"
 
 
@@ -333,7 +335,8 @@ async def test_delivers_to_a_real_server(
     http_client: httpx.AsyncClient,
 ) -> None:
     env = Env()
-    context = ProviderContext(in_app_sink=env.sink)
+    # The fake servers listen on loopback; the private-address guard has tests of its own.
+    context = ProviderContext(in_app_sink=env.sink, allow_private_addresses=True)
     if case.provider is SmtpProvider:
         env.smtp_port = request.getfixturevalue("smtp_server").port
         recorded = request.getfixturevalue("smtp_recorder").received
@@ -342,7 +345,7 @@ async def test_delivers_to_a_real_server(
         http_server.reply(path=case.path, **case.ok)
         recorded = http_server.requests
         if injected:
-            context = ProviderContext(http=http_client)
+            context = ProviderContext(http=http_client, allow_private_addresses=True)
     else:
         recorded = []
     provider = builtin_registry.create(case.provider.id, case.config(env), context=context)
@@ -372,7 +375,9 @@ async def test_maps_http_status(
 ) -> None:
     http_server.reply(status, text="nope", headers={"Retry-After": "7"}, path=case.path)
     env = Env(url=http_server.url)
-    provider = case.provider(case.provider.config_model.model_validate(case.config(env)))
+    provider = case.provider(
+        case.provider.config_model.model_validate(case.config(env)), context=LOCAL
+    )
 
     with pytest.raises(error) as caught:
         await provider.send(case.message_for(env), idempotency_key=KEY)
@@ -387,7 +392,9 @@ async def test_maps_http_status(
 async def test_timeout_is_retryable(case: Case, http_server: Any) -> None:
     http_server.reply(delay=2.0, path=case.path, **case.ok)
     env = Env(url=http_server.url)
-    provider = case.provider(case.provider.config_model.model_validate({**case.config(env), "timeout": 0.2}))
+    provider = case.provider(
+        case.provider.config_model.model_validate({**case.config(env), "timeout": 0.2}), context=LOCAL
+    )
     started = time.monotonic()
 
     with pytest.raises(RetryableDeliveryError, match="timed out"):
@@ -402,7 +409,8 @@ async def test_connection_refused_is_retryable(
 ) -> None:
     env = Env(url=f"http://127.0.0.1:{closed_port}")
     provider = case.provider(
-        case.provider.config_model.model_validate(case.config(env)), context=ProviderContext(http=http_client)
+        case.provider.config_model.model_validate(case.config(env)),
+        context=ProviderContext(http=http_client, allow_private_addresses=True),
     )
 
     with pytest.raises(RetryableDeliveryError, match="transport error"):

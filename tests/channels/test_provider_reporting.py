@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from clarion.cli import app as cli
-from clarion.settings import Settings
+from core.settings import Settings
 from store.engine import make_sessions
 
 GROUP = "clarion.channels"

@@ -8,15 +8,18 @@ from typing import Any
 import pytest
 import standardwebhooks
 
-from channels import PermanentDeliveryError, WebhookMessage
-from channels.webhook import WebhookConfig, WebhookProvider, sign
+from channels import PermanentDeliveryError, ProviderContext, WebhookMessage
+from channels.signing import standard_signature
+from channels.webhook import WebhookConfig, WebhookProvider
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+# The test server listens on loopback, which only dev mode may reach.
+LOCAL = ProviderContext(allow_private_addresses=True)
 EVENT = WebhookMessage(event_type="user.created", payload={"id": "u1", "name": "Zoë"}, webhook_id="msg_1")
 
 
 async def test_signature_matches_a_hand_computed_hmac(http_server: Any) -> None:
-    provider = WebhookProvider(WebhookConfig(url=f"{http_server.url}/in", secret=SECRET))
+    provider = WebhookProvider(WebhookConfig(url=f"{http_server.url}/in", secret=SECRET), context=LOCAL)
     result = await provider.send(EVENT, idempotency_key="k")
 
     (req,) = http_server.requests
@@ -27,7 +30,8 @@ async def test_signature_matches_a_hand_computed_hmac(http_server: Any) -> None:
 
 
 async def test_tampered_body_fails_standard_verification(http_server: Any) -> None:
-    await WebhookProvider(WebhookConfig(url=http_server.url, secret=SECRET)).send(EVENT, idempotency_key="k")
+    provider = WebhookProvider(WebhookConfig(url=http_server.url, secret=SECRET), context=LOCAL)
+    await provider.send(EVENT, idempotency_key="k")
     (req,) = http_server.requests
     with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
         standardwebhooks.Webhook(SECRET).verify(req.body.replace(b"u1", b"u2"), req.headers)
@@ -38,7 +42,7 @@ async def test_message_url_wins_and_configured_headers_cannot_forge_signature(ht
         url="http://127.0.0.1:9/", secret=SECRET, headers={"Webhook-Signature": "v1,forged"}
     )
     message = EVENT.model_copy(update={"url": f"{http_server.url}/sub"})
-    await WebhookProvider(config).send(message, idempotency_key="k")
+    await WebhookProvider(config, context=LOCAL).send(message, idempotency_key="k")
     (req,) = http_server.requests
     assert req.path == "/sub" and req.headers["webhook-signature"] != "v1,forged"
     standardwebhooks.Webhook(SECRET).verify(req.body, req.headers)
@@ -46,10 +50,10 @@ async def test_message_url_wins_and_configured_headers_cannot_forge_signature(ht
 
 async def test_no_url_is_permanent() -> None:
     with pytest.raises(PermanentDeliveryError, match="no URL"):
-        await WebhookProvider(WebhookConfig(secret=SECRET)).send(EVENT, idempotency_key="k")
+        await WebhookProvider(WebhookConfig(secret=SECRET), context=LOCAL).send(EVENT, idempotency_key="k")
 
 
 def test_secret_must_be_base64() -> None:
     with pytest.raises(ValueError, match="whsec_"):
         WebhookConfig(secret="whsec_not base64!")
-    assert sign(SECRET, msg_id="a", timestamp=1, body="{}").startswith("v1,")
+    assert standard_signature(SECRET, "a", 1, b"{}").startswith("v1,")

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from api.app import create_app
 from api.deps import NativeAuth
-from clarion.settings import Settings
+from core.settings import Settings
 from store import tenancy
 from store.engine import make_sessions
 from tests.factories import two_environments

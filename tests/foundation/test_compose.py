@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from clarion.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from api.app import create_app
-from clarion.settings import Settings
+from core.settings import Settings
 from store.engine import make_sessions
 from tests.factories import two_environments
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from clarion.settings import Settings
+from core.settings import Settings
 
 # A few main routes of each dialect and of the native API, with the methods they must document.
 DOCUMENTED = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from clarion.settings import Settings
+from core.settings import Settings
 
 
 def test_placeholder_secret_refused_outside_dev(monkeypatch):

@@ -15,12 +15,12 @@ import sys
 import uvicorn
 
 from api.app import create_app
-from clarion.settings import HubSettings, Settings, TemporalSettings
 from clarion.worker import open_worker
+from core.settings import HubSettings, Settings, TemporalSettings
 from store.engine import create_engine, make_sessions
 from store.realtime import RealtimeBus
-from store.realtime_pg import PostgresBus
-from store.realtime_redis import RedisBus
+from store.realtime.postgres import PostgresBus
+from store.realtime.redis import RedisBus
 
 
 async def main(role: str) -> None:

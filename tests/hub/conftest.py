@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
-from clarion.settings import HubSettings, Settings
+from core.settings import HubSettings, Settings
 from store import session_tokens, subscribers, tenancy
 from store.engine import Sessions, make_sessions
 from store.realtime import MemoryBus

@@ -25,13 +25,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from clarion.seed import WELCOME_STEPS
-from clarion.settings import Settings, SmtpSettings, TemporalSettings, WorkerSettings
 from clarion.worker import open_worker
+from core.payloads import RunResult
+from core.settings import Settings, SmtpSettings, TemporalSettings, WorkerSettings
 from store import workflows as workflow_store
 from store.engine import Sessions, make_sessions
 from store.models import Message as StoredMessage
 from tests.factories import Tenancy, two_environments
-from workflows.inputs import RunResult
 
 
 @dataclass

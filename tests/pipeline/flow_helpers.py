@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from activities.digest import group_id
+from core.payloads import RunResult
 from store.models import ExecutionDetail
 from tests.pipeline.conftest import Pipeline
-from workflows.digest import DigestOutcome
-from workflows.inputs import RunResult
+from workflows.digest_group import DigestOutcome
 
 
 async def create_workflow(p: Pipeline, identifier: str, steps: list[dict[str, Any]]) -> dict[str, Any]:

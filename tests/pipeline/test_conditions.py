@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from core.conditions import ConditionError, evaluate, parse
 from store.models import Message
-from templates.conditions import ConditionError, evaluate, parse
 from tests.conftest import NativeApi
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.flow_helpers import create_workflow, details, inbox, trigger

@@ -18,11 +18,19 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.live import RunClosed
-from activities.models import StepInput, StepOutcome
 from clarion.worker import SANDBOX, WORKFLOWS
+from core.payloads import (
+    RunResult,
+    StepInput,
+    StepOutcome,
+    StepSpec,
+    SubscriberInput,
+    TriggerContext,
+    TriggerInput,
+    WorkflowSnapshot,
+)
 from tests.conftest import NativeApi
 from tests.pipeline.conftest import Pipeline
-from workflows.inputs import RunResult, StepSpec, SubscriberInput, TriggerContext, TriggerInput, WorkflowSnapshot
 from workflows.trigger import TriggerWorkflow
 
 TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"

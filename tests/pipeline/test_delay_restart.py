@@ -16,11 +16,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from clarion.dev import temporal_binary
 from clarion.worker import open_worker
+from core.payloads import RunResult
+from core.run_identity import dev_server_flags
 from store.engine import make_sessions
 from tests.pipeline.conftest import Mailbox, open_pipeline, pipeline_settings
 from tests.pipeline.flow_helpers import create_workflow, trigger
-from workflows.inputs import RunResult
-from workflows.search import dev_server_flags
 
 
 def free_port() -> int:

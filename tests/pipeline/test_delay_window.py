@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from activities.schedule import in_window, next_at_time, next_cron, parse_cron, zone
+from core.schedule_rules import in_window, next_at_time, next_cron, parse_cron, zone
 
 PARIS = zone("Europe/Paris")
 

@@ -19,10 +19,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.action_models import DigestCloseInput, DigestCloseResult, DigestEvent, DigestGroupInput
 from clarion.worker import SANDBOX, WORKFLOWS
-from workflows.digest import DigestOutcome, DigestWorkflow
-from workflows.inputs import StepSpec, TriggerContext, WorkflowSnapshot
+from core.action_payloads import DigestCloseInput, DigestCloseResult, DigestEvent, DigestGroupInput
+from core.payloads import StepSpec, TriggerContext, WorkflowSnapshot
+from workflows.digest_group import DigestOutcome, DigestWorkflow
 
 TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 

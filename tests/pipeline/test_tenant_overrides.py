@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from activities.content import StepContent
-from activities.models import WorkflowSnapshot
-from store.preferences import decide
+from core.payloads import WorkflowSnapshot
+from core.preferences import decide
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.factories import add_subscribers, add_workflow, set_preference
 

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from clarion.settings import Settings, WebhookSettings
 from clarion.worker import open_worker
+from core.settings import Settings, WebhookSettings
 from store.engine import make_sessions
 from store.realtime import MemoryBus, RealtimeEvent
 from tests.factories import two_environments

@@ -138,7 +138,7 @@ async def test_duplicate_ids_run_once(qala: Qala, receiver: Receiver) -> None:
 
 async def test_publish_event_is_callable_from_other_dialects(qala: Qala) -> None:
     """The shared operation that Bitcaster triggers and stream routing call (event-apis.md §0.6)."""
-    from api.publishing import PublishRefused, publish_event
+    from api.operations.publishing import PublishRefused, publish_event
 
     await qala.event_type("order.placed")
     await qala.topic("orders", [])

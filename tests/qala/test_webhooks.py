@@ -48,7 +48,7 @@ async def test_signatures_verify_with_standard_webhooks_and_qflow(qala: Qala, re
     assert by_id["sig-1"].json()["data"] == "{\"a\":1}" and by_id["sig-1"].json()["audiences"] == ["ACME"]
     assert by_id["sig-2"].json()["data"] == {"a": 1}
     # ...while the workflow payload sees the decoded value for both (no steps here: the decoder is shared).
-    from api.publishing import decode_payload
+    from api.operations.publishing import decode_payload
     assert decode_payload(json.loads("{\"a\":1}")) == decode_payload({"a": 1})
 
 

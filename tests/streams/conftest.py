@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
-from clarion.settings import Settings
+from core.settings import Settings
 from store import tenancy
 from store.engine import Sessions, make_sessions
 from tests.factories import Tenancy, two_environments

@@ -6,7 +6,7 @@ import asyncio
 import time
 from datetime import timedelta
 
-from api.dialects.workato_wait import waiters_of
+from api.workato.long_poll import waiters_of
 from store import streams
 from store.base import utcnow
 from tests.streams.conftest import StreamsApi, serve_streams

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
-from clarion.settings import Settings, TemporalSettings
+from core.run_identity import publish_workflow_id
+from core.settings import Settings, TemporalSettings
 from store import workflows as workflow_store
 from store.engine import make_sessions
 from store.models import PublishedEvent, Topic
 from tests.factories import two_environments
 from tests.streams.conftest import serve_streams
-from workflows.publish import publish_workflow_id
 
 
 async def test_routed_messages_become_published_events(engine: AsyncEngine, temporal_env: WorkflowEnvironment) -> None:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from clarion.settings import Settings
+from core.settings import Settings
 from store import workflows as workflow_store
 from tests.streams.conftest import SCHEMA, StreamsApi, serve_streams
 

@@ -1,7 +1,7 @@
 """Action step kinds: steps that the workflow carries out itself (delay, digest, throttle), not a channel.
 
 Adding an action step type is one module here plus one line in ``ACTION_KINDS``: the API validates
-a saved step's controls with its model, and ``workflows.steps.run_steps`` runs it in the workflow.
+a saved step's controls with its model, and ``workflows.step_sequence.run_steps`` runs it in the workflow.
 Nothing else names action step types.
 """
 

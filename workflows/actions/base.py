@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import builtins
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
@@ -17,7 +16,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field
 from temporalio.common import RetryPolicy
 
-from workflows.inputs import Batch, SendPolicy, StepSpec, TriggerContext
+from core.payloads import Batch, SendPolicy, StepSpec, TriggerContext
 
 # Step conditions live in the controls of any step; the kind's own model never sees them.
 CONDITIONS = "conditions"
@@ -80,13 +79,3 @@ class ActionKind(ABC):
     @abstractmethod
     async def run(self, call: ActionCall) -> ActionResult:
         """Carry the step out inside the workflow (deterministic: timers and activities, never I/O)."""
-
-
-def read_path(payload: Mapping[str, Any], path: str) -> Any:
-    """``payload.a.b`` of the trigger's payload, or None when any part is missing."""
-    value: Any = payload
-    for part in path.split(".")[1:]:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value

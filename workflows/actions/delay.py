@@ -25,14 +25,13 @@ The zone database is read in an activity (``activities.schedule``), never in the
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from temporalio import workflow
 
+from core.action_controls import MAX_SECONDS, DelayControls
+from core.paths import read_path
 from workflows.actions.base import (
     BOOKKEEPING_RETRY,
     BOOKKEEPING_TIMEOUT,
@@ -40,71 +39,11 @@ from workflows.actions.base import (
     ActionKind,
     ActionResult,
     own_controls,
-    read_path,
 )
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_models import ScheduleInput
     from activities.schedule import ScheduleActivities
-
-Unit = Literal["seconds", "minutes", "hours", "days", "weeks", "months"]
-UNIT_SECONDS: Mapping[str, int] = {
-    "seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400, "weeks": 7 * 86_400,
-    "months": 30 * 86_400,  # a month is 30 days
-}
-# Ten years: anything longer is a mistake, not a notification.
-MAX_SECONDS = 10 * 365 * 86_400
-PAYLOAD_PATH = re.compile(r"payload(\.[^.\s]+)+")
-CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-ZONE = re.compile(r"UTC|subscriber|[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*")
-Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
-
-class DeliveryWindow(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    start: str = Field(pattern=CLOCK.pattern)
-    end: str = Field(pattern=CLOCK.pattern)
-    weekdays: list[Weekday] | None = None
-
-
-class DelayControls(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Declared first so that the checks of ``amount`` and ``unit`` see it.
-    until: str | None = Field(default=None, description="payload path of an ISO-8601 timestamp: payload.sendAt")
-    type: Literal["regular"] | None = None
-    amount: int | None = Field(default=None, gt=0, validate_default=True)
-    unit: Unit | None = Field(default=None, validate_default=True)
-    timezone: str | None = Field(default=None, pattern=ZONE.pattern, max_length=64)  # None: UTC
-    window: DeliveryWindow | None = None
-
-    @field_validator("until")
-    @classmethod
-    def _payload_path(cls, value: str | None) -> str | None:
-        if value is not None and not PAYLOAD_PATH.fullmatch(value):
-            raise ValueError(f"must be a payload path such as payload.sendAt, not {value[:80]!r}")
-        return value
-
-    @field_validator("amount", "unit")
-    @classmethod
-    def _one_form(cls, value: object, info: ValidationInfo) -> object:
-        if "until" not in info.data:  # ``until`` itself was refused: that error says enough
-            return value
-        has_until = info.data.get("until") is not None
-        if value is None and not has_until:
-            raise ValueError("required (or give `until`, a payload path)")
-        if value is not None and has_until:
-            raise ValueError("give either amount and unit, or until, not both")
-        return value
-
-    def duration(self) -> timedelta | None:
-        """The fixed wait, or None for the ``until`` form."""
-        if self.amount is None or self.unit is None:
-            return None
-        seconds = self.amount * UNIT_SECONDS[self.unit]
-        return timedelta(seconds=min(seconds, MAX_SECONDS))
-
+    from core.action_payloads import ScheduleInput
 
 def parse_instant(value: Any) -> datetime | None:
     if not isinstance(value, str):

@@ -10,17 +10,14 @@ Controls (Novu's names where Novu has them)::
     ... and on any of them "digestKey": "payload.postId" (or "postId")
 
 A run reaching the digest hands each recipient's event to the group's digest workflow
-(``workflows.digest``) and leaves the run there; the execution details say which digest it joined.
+(``workflows.digest_group``) and leaves the run there; the execution details say which digest it joined.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from temporalio import workflow
 
+from core.action_controls import DigestControls
 from workflows.actions.base import (
     BOOKKEEPING_RETRY,
     BOOKKEEPING_TIMEOUT,
@@ -29,73 +26,10 @@ from workflows.actions.base import (
     ActionResult,
     own_controls,
 )
-from workflows.actions.delay import MAX_SECONDS, UNIT_SECONDS, ZONE, Unit, Weekday
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_models import DigestEnterInput
     from activities.digest import DigestActivities
-    from activities.schedule import parse_clock, parse_cron
-
-
-class Span(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    amount: int = Field(gt=0)
-    unit: Unit
-
-    def seconds(self) -> float:
-        return float(min(self.amount * UNIT_SECONDS[self.unit], MAX_SECONDS))
-
-
-class DigestControls(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["regular", "backoff", "timed"] = "regular"
-    amount: int | None = Field(default=None, gt=0)
-    unit: Unit | None = None
-    digestKey: str | None = Field(default=None, min_length=1, max_length=255)
-    lookBackWindow: Span | None = None
-    cron: str | None = Field(default=None, max_length=120)
-    atTime: str | None = None
-    weekDays: list[Weekday] | None = None
-    timezone: str = Field(default="UTC", pattern=ZONE.pattern, max_length=64)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_cron(value)  # a ValueError names the bad field
-        return value
-
-    @field_validator("atTime")
-    @classmethod
-    def _clock(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                parse_clock(value)
-            except ValueError as exc:
-                raise ValueError(f"must be HH:MM, not {value[:20]!r}") from exc
-        return value
-
-    @model_validator(mode="after")
-    def _form(self) -> DigestControls:
-        if self.type == "timed":
-            if (self.cron is None) == (self.atTime is None):
-                raise ValueError("a timed digest needs either cron or atTime")
-        elif self.amount is None or self.unit is None:
-            raise ValueError("a regular digest needs amount and unit (the window after the first event)")
-        if self.type == "backoff" and self.lookBackWindow is None:
-            raise ValueError("a backoff digest needs lookBackWindow: {amount, unit}")
-        return self
-
-    def window(self) -> timedelta:
-        assert self.amount is not None and self.unit is not None
-        return timedelta(seconds=min(self.amount * UNIT_SECONDS[self.unit], MAX_SECONDS))
-
-    def key_path(self) -> str | None:
-        if self.digestKey is None:
-            return None
-        return self.digestKey if self.digestKey.startswith("payload.") else f"payload.{self.digestKey}"
+    from core.action_payloads import DigestEnterInput
 
 
 class DigestStep(ActionKind):

@@ -14,11 +14,9 @@ passed in the window before it. The others stop at the step; their execution det
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from temporalio import workflow
 
+from core.action_controls import MAX_SECONDS, UNIT_SECONDS, ThrottleControls
 from workflows.actions.base import (
     BOOKKEEPING_RETRY,
     BOOKKEEPING_TIMEOUT,
@@ -27,30 +25,10 @@ from workflows.actions.base import (
     ActionResult,
     own_controls,
 )
-from workflows.actions.delay import MAX_SECONDS, PAYLOAD_PATH, UNIT_SECONDS, Unit
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_models import ThrottleInput
     from activities.throttle import ThrottleActivities
-
-
-class ThrottleControls(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["fixed", "dynamic"] = "fixed"
-    threshold: int = Field(gt=0, le=1_000_000)
-    amount: int | None = Field(default=None, gt=0)
-    unit: Unit | None = None
-    dynamicKey: str | None = Field(default=None, pattern=PAYLOAD_PATH.pattern, max_length=255)
-    throttleKey: str | None = Field(default=None, min_length=1, max_length=255)
-
-    @model_validator(mode="after")
-    def _form(self) -> ThrottleControls:
-        if self.type == "dynamic" and self.dynamicKey is None:
-            raise ValueError("a dynamic throttle needs dynamicKey, the payload path of its window")
-        if self.type == "fixed" and (self.amount is None or self.unit is None):
-            raise ValueError("a fixed throttle needs amount and unit (its window)")
-        return self
+    from core.action_payloads import ThrottleInput
 
 
 class ThrottleStep(ActionKind):

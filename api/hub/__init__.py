@@ -1,5 +1,0 @@
-"""The Parallels WebSocket hub: clients, their queues, the type index and the bus fan-out."""
-
-from api.hub.hub import Hub
-
-__all__ = ["Hub"]

@@ -1,0 +1,137 @@
+"""Novu's event routes: trigger, bulk trigger, broadcast and cancel."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from pydantic import ValidationError
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import NativeAuth, SessionDep, TemporalDep
+from api.errors import ApiError, BadRequest, ServiceUnavailable
+from api.novu.schemas.events import (
+    BroadcastBody,
+    BulkEnvelope,
+    CancelEnvelope,
+    TriggerBody,
+    TriggerEnvelope,
+    TriggerResult,
+)
+from api.novu.trigger_planning import Planned, Triggers
+from core.payloads import BulkInput
+from core.run_identity import BULK_TRIGGER_WORKFLOW, trigger_workflow_id
+from store import action_state
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+MAX_BULK = 100
+# Transaction ids that can be quoted safely inside a visibility query.
+_QUERYABLE = re.compile(r"^[\w.:@/+-]+$")
+
+
+async def get_triggers(request: Request) -> Triggers:
+    triggers: Triggers = request.app.state.triggers
+    return triggers
+
+
+TriggersDep = Annotated[Triggers, Depends(get_triggers)]
+_ENVELOPE: dict[str, Any] = {"response_model_exclude_none": True, "status_code": 201}
+
+
+@router.post("/trigger", response_model=TriggerEnvelope, **_ENVELOPE)
+async def trigger(
+    body: TriggerBody, principal: NativeAuth, session: SessionDep, temporal: TemporalDep, triggers: TriggersDep
+) -> TriggerEnvelope:
+    """Trigger a notification workflow for subscribers and topics."""
+    return TriggerEnvelope(data=await triggers.trigger(body, principal, session, temporal))
+
+
+@router.post("/trigger/broadcast", response_model=TriggerEnvelope, **_ENVELOPE)
+async def broadcast(
+    body: BroadcastBody, principal: NativeAuth, session: SessionDep, temporal: TemporalDep, triggers: TriggersDep
+) -> TriggerEnvelope:
+    """Trigger a notification workflow for every subscriber of the environment."""
+    return TriggerEnvelope(data=await triggers.trigger(body, principal, session, temporal))
+
+
+@router.post("/trigger/bulk", response_model=BulkEnvelope, **_ENVELOPE)
+async def trigger_bulk(
+    principal: NativeAuth, session: SessionDep, temporal: TemporalDep, triggers: TriggersDep,
+    events: Annotated[list[dict[str, Any]], Body(embed=True)],
+) -> BulkEnvelope:
+    """Trigger up to 100 events at once; each gets its own result, in order."""
+    if not events:
+        raise BadRequest("events should not be empty", field_errors={"events": "events should not be empty"})
+    if len(events) > MAX_BULK:
+        message = f"events must contain no more than {MAX_BULK} elements"
+        raise BadRequest(message, field_errors={"events": message})
+    results: list[TriggerResult] = []
+    planned: list[Planned] = []
+    for index, raw in enumerate(events):
+        txid = raw.get("transactionId") if isinstance(raw.get("transactionId"), str) else None
+        try:
+            body = TriggerBody.model_validate(raw)
+            outcome = await triggers.plan(body, principal, session)
+        except ValidationError as exc:
+            reasons = [f"events[{index}].{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            results.append(TriggerResult(acknowledged=False, status="error", transaction_id=txid, error=reasons))
+            continue
+        except ApiError as exc:
+            results.append(Triggers.error_result(exc, txid))
+            continue
+        if isinstance(outcome, Planned):
+            planned.append(outcome)
+            results.append(outcome.result)
+        else:
+            results.append(outcome)
+    if planned:
+        # One workflow start carries every event; it starts their trigger workflows together.
+        try:
+            await temporal.start_workflow(
+                BULK_TRIGGER_WORKFLOW,
+                BulkInput(events=[p.input for p in planned]),
+                id=f"bulk:{principal.environment_id}:{uuid.uuid4().hex}",
+                task_queue=triggers.task_queue,
+                static_summary=f"bulk trigger of {len(planned)} event(s)",
+            )
+        except RPCError as exc:
+            raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
+    return BulkEnvelope(data=results)
+
+
+@router.delete("/trigger/{transactionId}", response_model=CancelEnvelope)
+async def cancel(
+    transactionId: str, principal: NativeAuth, temporal: TemporalDep, session: SessionDep
+) -> CancelEnvelope:
+    """Cancel every run still in progress for a transaction id, and take its events out of pending
+    digests; false when nothing was running or waiting."""
+    env = str(principal.environment_id)
+    # Recorded first: a digest closing from now on leaves the event out.
+    in_digest = await action_state.cancel_transaction(
+        session=session, environment_id=principal.environment_id, transaction_id=transactionId
+    )
+    await session.commit()
+    ids = {trigger_workflow_id(env, transactionId)}
+    try:
+        if _QUERYABLE.match(transactionId):
+            query = (f"EnvironmentId = '{env}' AND TransactionId = '{transactionId}' "
+                     "AND ExecutionStatus = 'Running'")
+            ids |= {execution.id async for execution in temporal.list_workflows(query)}
+        cancelled = False
+        for workflow_id in ids:
+            handle = temporal.get_workflow_handle(workflow_id)
+            try:
+                description = await handle.describe()
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    continue
+                raise
+            if description.status == WorkflowExecutionStatus.RUNNING:
+                await handle.cancel()
+                cancelled = True
+    except RPCError as exc:
+        raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
+    return CancelEnvelope(data=cancelled or in_digest)

@@ -1,0 +1,1 @@
+"""Shapes of Novu's responses built from stored rows (subscribers, preferences, integrations)."""

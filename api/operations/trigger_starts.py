@@ -1,0 +1,40 @@
+"""Starting a trigger workflow, shared by every face that triggers (Novu triggers, published events).
+
+The API starts workflows by type name with the contract types of ``core``, so it never loads
+workflow or activity code.
+"""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.errors import ServiceUnavailable
+from core.payloads import SendPolicy, TriggerInput
+from core.run_identity import TRIGGER_WORKFLOW, trigger_attributes, trigger_summary, trigger_workflow_id
+from core.settings import Settings
+
+
+def send_policy(settings: Settings) -> SendPolicy:
+    return SendPolicy(max_attempts=settings.worker.send_max_attempts,
+                      heartbeat_seconds=settings.worker.send_heartbeat_seconds)
+
+
+async def start_trigger(client: Client, inp: TriggerInput, *, task_queue: str) -> None:
+    """Start the trigger workflow; a transactionId seen before is answered without a second run."""
+    try:
+        await client.start_workflow(
+            TRIGGER_WORKFLOW,
+            inp,
+            id=trigger_workflow_id(inp.context.environment_id, inp.context.transaction_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=trigger_attributes(inp),
+            static_summary=trigger_summary(inp),
+        )
+    except WorkflowAlreadyStartedError:
+        return
+    except RPCError as exc:
+        raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc

@@ -1,0 +1,108 @@
+"""One socket's life after the handshake: the welcome, a reader and a writer, then the close."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from fastapi import WebSocket
+
+from api.parallels.hub import catalogue
+from api.parallels.hub.client import HubClient, frame
+from api.parallels.hub.hub import Hub
+from store.base import utcnow
+
+
+def welcome(client: HubClient, ignored: list[str]) -> str:
+    body = {"client_id": client.id, "subscriptions": client.subscriptions, "ignored": ignored,
+            "subscriber_id": client.subscriber_id}
+    return frame(catalogue.GLOBAL, "WebSocket connection established subscribed to global by default", body,
+                 client_id=client.id)
+
+
+async def serve(websocket: WebSocket, hub: Hub, client: HubClient, ignored: list[str]) -> None:
+    await websocket.accept()
+    await websocket.send_text(welcome(client, ignored))
+    await hub.add(client)
+    tasks = [asyncio.create_task(_read(websocket, hub, client)), asyncio.create_task(_write(websocket, hub, client))]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await hub.remove(client)
+        if client.close_code is not None:
+            with contextlib.suppress(Exception):
+                await websocket.close(client.close_code)
+
+
+async def _read(websocket: WebSocket, hub: Hub, client: HubClient) -> None:
+    limit = hub.settings.max_frame_bytes
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            client.close(1000)
+            return
+        data = message.get("text")
+        if data is None:
+            raw = message.get("bytes") or b""
+            size = len(raw)
+            data = raw.decode("utf-8", "replace")
+        else:
+            size = len(data.encode())
+        client.last_pong_at = utcnow()  # any frame proves the client is alive
+        if size > limit:
+            client.close(1009)
+            return
+        client.offer(reply(client, data))
+
+
+def reply(client: HubClient, text: str) -> str:
+    """The answer to one client frame (event-apis.md §3.5)."""
+    try:
+        request: Any = json.loads(text)
+    except ValueError:
+        return _error(client, "invalid JSON")
+    if not isinstance(request, dict):
+        return _error(client, "a frame must be a JSON object")
+    ref = str(request.get("id")) if request.get("id") is not None else None
+    kind, message = str(request.get("event_type", "")).lower(), str(request.get("message", "")).lower()
+    if kind == catalogue.HEALTH and message == "ping":
+        client.last_ping_at = utcnow()
+        return frame(catalogue.HEALTH, "pong", client_id=client.id, ref_id=ref)
+    if kind == catalogue.SYSTEM and message == "client-id":
+        return frame(catalogue.SYSTEM, "client-id", {"client-id": client.id}, client_id=client.id, ref_id=ref)
+    if kind in (catalogue.HEALTH, catalogue.SYSTEM):
+        return _error(client, f"unknown message {request.get('message')!r} for {kind}", ref)
+    return _error(client, f"unknown event type {request.get('event_type')!r}", ref)
+
+
+def _error(client: HubClient, text: str, ref: str | None = None) -> str:
+    return frame(catalogue.GLOBAL, "error", {"error": text}, client_id=client.id, ref_id=ref)
+
+
+async def _write(websocket: WebSocket, hub: Hub, client: HubClient) -> None:
+    timeout = hub.settings.write_timeout_seconds
+    while True:
+        await client.wake.wait()
+        client.wake.clear()
+        while client.close_code is None and client.queue:
+            if client.dropped_since_notice:
+                body = {"dropped": client.dropped_since_notice, "total_dropped": client.dropped}
+                client.dropped_since_notice = 0
+                text = frame(catalogue.GLOBAL, "MESSAGES_DROPPED", body, client_id=client.id)
+            else:
+                text = client.queue.popleft()
+            try:
+                await asyncio.wait_for(websocket.send_text(text), timeout)
+            except TimeoutError:
+                client.close(1011)
+                return
+            client.messages_sent += 1
+        if client.close_code is not None:
+            return

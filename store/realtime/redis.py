@@ -1,0 +1,95 @@
+"""The Redis backend of the real-time bus: ``PUBLISH clarion:rt`` and one subscribing connection.
+
+Chosen when ``CLARION_REDIS_URL`` is set. Redis has no payload limit worth an outbox. The reader
+reconnects with exponential back-off; events published meanwhile are lost (at most once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from store.realtime.bus import RealtimeBus, RealtimeEvent
+
+log = logging.getLogger("clarion.realtime")
+EVENTS, CONTROL = "clarion:rt", "clarion:ctl"
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class RedisBus(RealtimeBus):
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url = url
+        self._redis: aioredis.Redis | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._up = asyncio.Event()
+        self._listening = False
+
+    @property
+    def connected(self) -> bool:
+        return self._listening
+
+    async def start(self) -> None:
+        self._redis = aioredis.from_url(self._url)
+        self._task = asyncio.create_task(self._listen_forever())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._up.wait(), 10)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def _listen_forever(self) -> None:
+        failures = 0
+        while True:
+            assert self._redis is not None
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(EVENTS, CONTROL)
+                self._listening, failures = True, 0
+                self._up.set()
+                async for message in pubsub.listen():
+                    await self._handle(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("real-time Redis subscription lost; reconnecting", exc_info=True)
+            finally:
+                self._listening = False
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            failures += 1
+            await asyncio.sleep(min(MAX_BACKOFF_SECONDS, 0.2 * 2**failures))
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "message":
+            return
+        channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+        try:
+            data = json.loads(message["data"])
+            if channel == CONTROL:
+                await self._deliver_control(data)
+            else:
+                await self._deliver(RealtimeEvent.from_wire(data))
+        except Exception:
+            log.warning("real-time message on %s not delivered", channel, exc_info=True)
+
+    async def _publish(self, channel: str, data: dict[str, Any]) -> None:
+        if self._redis is None:
+            raise RuntimeError("the Redis bus is not started")
+        await self._redis.publish(channel, json.dumps(data, separators=(",", ":"), default=str))
+
+    async def _send(self, event: RealtimeEvent) -> None:
+        await self._publish(EVENTS, event.to_wire())
+
+    async def _send_control(self, body: dict[str, Any]) -> None:
+        await self._publish(CONTROL, body)
