@@ -2,6 +2,7 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY core ./core
 COPY api ./api
 COPY workflows ./workflows
 COPY activities ./activities
