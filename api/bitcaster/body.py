@@ -13,6 +13,7 @@ from typing import Any
 from jinja2.sandbox import SandboxedEnvironment
 
 from api.errors import BadRequest, PayloadTooLarge
+from api.json_body import JsonBodyError, parse_json
 from core.subscriber_selector import Selector, lookup_errors
 
 OPTION_KEYS = ("limit_to", "channels", "environs", "filters")
@@ -74,9 +75,9 @@ def parse_trigger(raw: bytes) -> TriggerRequest:
     if len(raw) > MAX_CONTEXT_BYTES + 64 * 1024:
         raise PayloadTooLarge("Request body is too large.")
     try:
-        body = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise drf_error({"detail": "JSON parse error - the body is not valid JSON."}) from None
+        body = parse_json(raw) if raw.strip() else {}
+    except JsonBodyError as exc:
+        raise drf_error({"detail": f"JSON parse error - the body {exc.reason}."}) from None
     if not isinstance(body, dict):
         kind = type(body).__name__
         raise drf_error({"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]})
