@@ -1,10 +1,11 @@
 """The step activity: preferences, rendering and delivery for one batch of recipients.
 
 Exactly once: every delivery has an idempotency key (run, step, subscriber). In-app messages are
-inserted once per key. Before an external send, a "transmitting" marker row is committed under the
-key; a retry finds it and does not send again. The only window without a guarantee is a worker
-dying between that commit and the remote's answer: the retry then records the outcome as unknown
-instead of risking a duplicate.
+inserted once per key. Immediately before each external send, a "transmitting" marker row is
+committed under its key, and "sent" immediately after (``activities.transmission``). The only window
+without a guarantee is a worker dying during that one send: the retry then applies the channel's
+unknown-outcome policy (``activities.unknown_outcome``): send again under the same key (same
+Message-ID), or record the outcome as unknown.
 
 Retries and failover: a temporary failure (``RetryableDeliveryError``) makes the activity fail
 with ``next_retry_delay`` from ``Backoff``, and only the failed deliveries are sent again. A
@@ -16,7 +17,6 @@ provider attempt is an execution detail with its provider, outcome and duration.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -33,6 +33,8 @@ from activities.ledger import Collector, Delivery, Ledger
 from activities.live import LiveEvents
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
+from activities.transmission import Transmitter
+from activities.unknown_outcome import policy_for, settle
 from channels import (
     Channel,
     ChannelProvider,
@@ -60,8 +62,11 @@ class DispatchActivities:
     def __init__(
         self, *, sessions: Sessions, renderer: TemplateRenderer, providers: ProviderSource, concurrency: int = 16,
         backoff: Backoff | None = None, live: LiveEvents | None = None, allow_private_addresses: bool = False,
+        unknown_outcome: Mapping[str, str] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._transmitter = Transmitter(sessions)
+        self._unknown_outcome = dict(unknown_outcome or {})
         self._allow_private = allow_private_addresses
         self._live = live or LiveEvents(bus=None, sessions=sessions)
         self._renderer = renderer
@@ -105,10 +110,11 @@ class DispatchActivities:
         ledger = Ledger(step_id=step.id)
         base = {"payload": ctx.payload, "actor": actor_view(ctx.actor, actor),
                 "tenant": tenant_view(ctx.tenant, tenant), "step": dict(ctx.step_data)}
-        pending = [
+        # Rendering runs in a thread: a slow template (stopped by its budget) never holds the event loop.
+        pending = await asyncio.to_thread(lambda: [
             d for n, sub in claimed
             if (d := self._plan(inp, n, sub, jobs[n.id], keys[n.id], earlier, prefs, base, content, ledger, outcome))
-        ]
+        ])
         if pending:
             await self._deliver(inp, kind.channel, pending, ledger, outcome)
         async with self._sessions() as session, session.begin():
@@ -140,13 +146,10 @@ class DispatchActivities:
         job_id = job.id
         if job.status in FINAL:
             return None  # an earlier attempt decided this recipient and recorded why
-        if (prior := earlier.get(key)) is not None:
-            if prior.status == "transmitting":
-                ledger.note(n, job_id, "warning", "The worker stopped while this message was being transmitted; "
-                            "it was not sent again, to avoid a duplicate", channel=step.type)
-                ledger.jobs[job_id] = "completed"
-                ledger.finishes[key] = {"status": "warning", "error_text": "outcome unknown: worker stopped mid-send"}
-            return None  # otherwise an earlier attempt finished it and recorded its details
+        prior = earlier.get(key)
+        if prior is not None and not settle(prior, n=n, job_id=job_id, key=key, channel=step.type, ledger=ledger,
+                                            outcome=outcome, policy=policy_for(step.type, self._unknown_outcome)):
+            return None  # an earlier attempt finished it, or its unknown outcome is not sent again
         global_row, workflow_row = prefs.get(sub.id, (None, None))
         allowed, why = content.allowed(
             step.type, workflow=ctx.workflow, global_row=global_row, workflow_row=workflow_row
@@ -194,16 +197,9 @@ class DispatchActivities:
         for index, candidate in enumerate(candidates):
             provider_id = candidate.provider.id
             rows = {d.key: self._message_row(inp, d, provider_id) for d in remaining}
-            if channel != Channel.IN_APP:
-                # Committed before the first byte leaves, so a retry after a crash never resends.
-                async with self._sessions() as session, session.begin():
-                    if index == 0:
-                        await deliveries.insert_messages(session=session, rows=list(rows.values()))
-                    else:  # failover: the marker now names the provider being tried
-                        await deliveries.finish_messages(
-                            session=session, updates={k: {"provider_id": provider_id} for k in rows}
-                        )
-            results = await self._send_all(candidate.provider, remaining)
+            # Each send commits its own marker just before it (on failover: names the provider tried).
+            marked = None if channel == Channel.IN_APP else rows
+            results = await self._send_all(candidate.provider, remaining, marked, first=index == 0)
             if channel == Channel.IN_APP:
                 ledger.inserts += [rows[k] | {**collector.rows[k], "status": "sent"}
                                    for k in rows if k in collector.rows]
@@ -224,18 +220,15 @@ class DispatchActivities:
                 return
 
     async def _send_all(
-        self, provider: ChannelProvider[Any, Any], pending: list[Delivery]
+        self, provider: ChannelProvider[Any, Any], pending: list[Delivery],
+        rows: Mapping[str, dict[str, Any]] | None, *, first: bool,
     ) -> list[tuple[Any, int]]:
         gate = asyncio.Semaphore(self._concurrency)
 
         async def one(d: Delivery) -> tuple[Any, int]:
             async with gate:
-                started = time.monotonic()
-                try:
-                    result: Any = await provider.send(d.message, idempotency_key=d.key)
-                except Exception as exc:  # a plugin may raise anything; the ledger classifies it
-                    result = exc
-                return result, round((time.monotonic() - started) * 1000)
+                row = rows[d.key] if rows is not None else None
+                return await self._transmitter.send(provider, d.message, key=d.key, row=row, first=first)
 
         return await asyncio.gather(*(one(d) for d in pending))
 

@@ -15,6 +15,7 @@ from api.bitcaster.face import FACE as BITCASTER
 from api.error_handlers import install_error_handlers
 from api.faces import Face, FaceTable
 from api.idempotency import IdempotencyMiddleware
+from api.json_guard import JsonGuardMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.novu.face import FACE as NOVU
 from api.novu.trigger_planning import Triggers
@@ -88,7 +89,8 @@ def create_app(
             return MAX_BATCH_BODY_BYTES  # a stream batch may carry 10 MiB (event-apis.md §0.7)
         return settings.api.max_body_bytes
 
-    app.add_middleware(IdempotencyMiddleware)  # innermost: after the body limit and request id
+    app.add_middleware(JsonGuardMiddleware)  # innermost: every JSON body through the one parser
+    app.add_middleware(IdempotencyMiddleware)  # after the body limit and request id
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
     # Per credential over the dialect routes, before any body is read (event-apis.md §0.7).
     app.add_middleware(RateLimitMiddleware, limit_per_minute=settings.api.rate_limit_per_minute)

@@ -68,7 +68,7 @@ class IdempotencyMiddleware:
             await render_error(request, 400, message, fields)(scope, receive, send)
             return
         try:
-            body = await _read_body(receive)
+            body = await read_body(receive)
         except HTTPException as exc:
             # Raised by BodyLimitMiddleware's receive: outside the route, so no handler renders it.
             headers = dict(exc.headers or {})
@@ -85,7 +85,7 @@ class IdempotencyMiddleware:
             request_hash=_fingerprint(scope, body),
             ttl=timedelta(hours=state.settings.api.idempotency_ttl_hours),
         )
-        receive = _replaying(body, receive)
+        receive = replaying(body, receive)
         try:
             answer = await exchange.claim()
         except Exception:
@@ -258,7 +258,7 @@ async def _environment_of(request: Request, sessions: Sessions, cache: KeyCache)
     return principal.environment_id
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def read_body(receive: Receive) -> bytes | None:
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -270,7 +270,7 @@ async def _read_body(receive: Receive) -> bytes | None:
                 return b"".join(chunks)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+def replaying(body: bytes, receive: Receive) -> Receive:
     """Hands the buffered body to the route once, then the real channel (for disconnects)."""
     pending = True
 

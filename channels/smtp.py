@@ -36,6 +36,11 @@ def _address(value: str) -> str:
     return address
 
 
+def _mailboxes(values: list[str]) -> list[Address]:
+    # Exactly one addr-spec each: "a@x.com, b@evil.test" is refused, never split into two recipients.
+    return [Address(addr_spec=value.strip()) for value in values]
+
+
 class SmtpConfig(BaseModel):
     """SMTP server settings. ``port`` defaults to 587, 465 or 25 depending on ``security``."""
 
@@ -75,7 +80,10 @@ class SmtpProvider(ChannelProvider[SmtpConfig, EmailMessage]):
         mime = self.build(message, idempotency_key=idempotency_key)
         sender = _address(message.from_address or self.config.from_address)
         # Bcc recipients go in the envelope only, never in a header the others can read.
-        recipients = [*message.to, *message.cc, *message.bcc]
+        try:
+            recipients = [item.addr_spec for item in _mailboxes([*message.to, *message.cc, *message.bcc])]
+        except ValueError as exc:
+            raise PermanentDeliveryError(f"smtp: cannot build the message: {exc}") from exc
         client = self._client()
         try:
             async with client:
@@ -110,11 +118,11 @@ class SmtpProvider(ChannelProvider[SmtpConfig, EmailMessage]):
         from_address = _address(message.from_address or self.config.from_address)
         from_name = message.from_name if message.from_address else self.config.from_name
         mime["From"] = formataddr((from_name or "", from_address))
-        mime["To"] = ", ".join(message.to)
+        mime["To"] = _mailboxes(message.to)
         if message.cc:
-            mime["Cc"] = ", ".join(message.cc)
+            mime["Cc"] = _mailboxes(message.cc)
         if reply_to := message.reply_to or self.config.reply_to:
-            mime["Reply-To"] = reply_to
+            mime["Reply-To"] = _mailboxes([reply_to])
         mime["Subject"] = message.subject
         mime["Date"] = formatdate(localtime=False)
         mime["Message-ID"] = message_id(idempotency_key, Address(addr_spec=from_address).domain)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -21,7 +22,6 @@ from activities.publishing import PublishingActivities
 from activities.recipients import RecipientActivities
 from activities.retention import RetentionActivities
 from activities.webhooks import WebhookActivities
-from api.resources import connect_temporal
 from channels import ChannelRegistry
 from core.run_identity import ALL
 from core.settings import Settings
@@ -37,6 +37,7 @@ from workflows.run import RunWorkflow
 from workflows.trigger import TriggerWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 
+from .connect import connect_until_up
 from .schedules import ensure_retention_schedule
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def build_worker(
         backoff=Backoff(base_seconds=settings.worker.retry_base_seconds, caps=settings.worker.retry_cap_seconds),
         live=(live := LiveEvents(bus=bus, sessions=sessions)),
         allow_private_addresses=settings.private_addresses_allowed,
+        unknown_outcome=settings.worker.unknown_outcome,
     )
     recipients = RecipientActivities(sessions=sessions)
     publishing = PublishingActivities(sessions=sessions, bus=bus)
@@ -83,6 +85,8 @@ def build_worker(
         max_concurrent_activities=settings.worker.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker.max_concurrent_workflow_tasks,
         workflow_runner=SANDBOX,
+        # A deploy is a SIGTERM, not a crash: in-flight sends finish before activities are cancelled.
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker.graceful_shutdown_seconds),
     )
 
 
@@ -121,7 +125,7 @@ async def open_worker(
         engine = create_engine(settings.database_url, pool_size=settings.database.pool_size)
         sessions = make_sessions(engine)
     if client is None:
-        client = await connect_temporal(settings, lazy=False)
+        client = await connect_until_up(settings)
         await ensure_search_attributes(client, settings.temporal.namespace)
         # Production start-up only (tests hand in a client): the stream retention sweep every 60 s.
         await ensure_retention_schedule(client, task_queue or settings.temporal.task_queue)

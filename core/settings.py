@@ -14,6 +14,11 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
+UnknownOutcomePolicy = Literal["at_least_once", "at_most_once"]
+UNKNOWN_OUTCOME_DEFAULTS: dict[str, UnknownOutcomePolicy] = {
+    "email": "at_least_once", "sms": "at_least_once", "push": "at_least_once", "chat": "at_least_once",
+    "webhook": "at_most_once",
+}
 
 
 class DatabaseSettings(BaseModel):
@@ -74,6 +79,13 @@ class WorkerSettings(BaseModel):
     retry_cap_seconds: dict[str, float] = Field(
         default_factory=lambda: {"sms": 60.0, "push": 60.0, "chat": 120.0, "email": 300.0, "webhook": 600.0}
     )
+    # A send whose worker died on the wire: send again under the same idempotency key (same Message-ID,
+    # provider idempotency key) or record "outcome unknown"; per channel (activities/unknown_outcome.py).
+    unknown_outcome: dict[str, UnknownOutcomePolicy] = Field(default_factory=lambda: dict(UNKNOWN_OUTCOME_DEFAULTS))
+    # On SIGTERM (a deploy), in-flight activities get this long to finish before they are cancelled.
+    graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+    # A worker started while Temporal is down retries its connection this often (0: give up at once).
+    connect_retry_seconds: float = Field(default=2.0, ge=0)
 
 
 class HubSettings(BaseModel):

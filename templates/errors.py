@@ -61,7 +61,7 @@ class TemplateRenderError(Exception):
         Returns:
             A new error with the same message and line.
         """
-        return TemplateRenderError(
+        return type(self)(
             self.message, line=self.line, field=self.field or field, step=self.step or step
         )
 

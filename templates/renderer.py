@@ -8,6 +8,7 @@ few templates thousands of times.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Collection, Mapping
 from types import TracebackType
@@ -17,7 +18,7 @@ from jinja2 import Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
-from templates import checks
+from templates import amplifiers, budget, checks
 from templates.environment import CONTEXT_ROOTS, SandboxEnvironment, make_environment
 from templates.errors import TemplateProblem, TemplateRenderError
 from templates.filters import SAFE_FILTERS
@@ -57,10 +58,17 @@ class TemplateRenderer:
     Args:
         max_output_chars: Largest output one render may produce; larger output is an error.
         cache_size: How many compiled templates to keep (per source text and escaping mode).
+        time_budget: Seconds one render may run before it stops itself (``templates.budget``).
+        max_operations: Loop iterations, calls and concatenations one render may make.
     """
 
-    def __init__(self, *, max_output_chars: int = 256_000, cache_size: int = 1024) -> None:
+    def __init__(
+        self, *, max_output_chars: int = 256_000, cache_size: int = 1024, time_budget: float = 2.0,
+        max_operations: int = 2_000_000,
+    ) -> None:
         self.max_output_chars = max_output_chars
+        self.time_budget = time_budget
+        self.max_operations = max_operations
         self._envs = {
             html: make_environment(autoescape=html, max_repeat=max_output_chars, filters=SAFE_FILTERS)
             for html in (False, True)
@@ -137,6 +145,7 @@ class TemplateRenderer:
         problems = checks.unknown_filters_and_tests(env, ast, field=field)
         problems += checks.unsupported_tags(ast, field=field)
         problems += checks.private_attributes(ast, field=field)
+        problems += amplifiers.literal_problems(ast, field=field, limit=self.max_output_chars)
         if "t" in allowed_roots:
             problems += checks.translator_misuse(ast, field=field)
         try:
@@ -174,23 +183,28 @@ class TemplateRenderer:
             TemplateRenderError: Syntax error, undefined value, sandbox refusal, a filter rejecting
                 its input, or output longer than ``max_output_chars``.
         """
-        limit = self.max_output_chars
-        parts: list[str] = []
-        size = 0
         try:
-            template = self._compile(source, html)
-            # Stream so that a runaway loop stops at the cap instead of filling memory first.
-            for chunk in template.generate(context):
-                size += len(chunk)
-                if size > limit:
-                    raise TemplateRenderError(f"output is longer than {limit} characters")
-                parts.append(chunk)
+            with budget.budget(self.time_budget, max_ops=self.max_operations,
+                               max_chars=self.max_output_chars):
+                return self._render(source, context, html)
         except TemplateRenderError:
             raise
         except Exception as exc:
             # Whatever fails inside a user template is a problem of that template (bad input to a
             # filter, division by zero, ...): report it as one typed, permanent error.
             raise _as_render_error(exc) from exc
+
+    def _render(self, source: str, context: Mapping[str, Any], html: bool) -> str:
+        limit = self.max_output_chars
+        parts: list[str] = []
+        size = 0
+        template = self._compile(source, html)
+        # Stream so that a runaway loop stops at the cap instead of filling memory first.
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > limit:
+                raise TemplateRenderError(f"output is longer than {limit} characters")
+            parts.append(chunk)
         return "".join(parts)
 
     def render_in_layout(
@@ -243,3 +257,15 @@ class TemplateRenderer:
             except TemplateRenderError as exc:
                 raise exc.located(field=name, step=step) from exc
         return rendered
+
+    async def render_fields_off_loop(
+        self,
+        fields: Mapping[str, str],
+        context: Mapping[str, Any],
+        *,
+        html_fields: Collection[str] = (),
+        step: str | None = None,
+    ) -> dict[str, str]:
+        """`render_fields` in a worker thread, so the event loop (API, heartbeats) keeps answering
+        while a template renders; the budget still stops the render itself."""
+        return await asyncio.to_thread(self.render_fields, fields, context, html_fields=html_fields, step=step)

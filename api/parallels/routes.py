@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, cast
 
@@ -13,6 +12,7 @@ from api.auth import KeyCache, Principal, credential_from, resolve_principal
 from api.deps import PrincipalDep
 from api.error_handlers import render_error
 from api.errors import ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable
+from api.json_body import JsonBodyError, parse_json
 from api.parallels.hub import Hub, catalogue
 from api.parallels.hub.client import HubClient
 from api.parallels.hub.socket import serve
@@ -96,9 +96,10 @@ def _may_use_sockets(principal: Principal) -> bool:
 async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
-        body = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise BadRequest("Malformed JSON in the request body") from None
+        body = parse_json(raw) if raw.strip() else {}
+    except JsonBodyError as exc:
+        message = f"Malformed JSON in the request body: it {exc.reason}"
+        raise BadRequest(message, field_errors={"body": exc.reason}) from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     return body

@@ -6,7 +6,6 @@ without a trailing slash, directly; errors carry Qala codes in ``extra["errors"]
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Request
 
 from api.auth import Principal
 from api.errors import ApiError, BadRequest, Forbidden
+from api.json_body import JsonBodyError, parse_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 AUDIENCE = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
@@ -43,8 +43,10 @@ async def read_json(request: Request, *, required: bool = False) -> Any:
             raise problem("$", "A request body is required.", "INVALID_MANDATORY_PROPERTY")
         return MISSING
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return parse_json(raw)
+    except JsonBodyError as exc:
+        if exc.structural:
+            raise problem("$", f"The request body {exc.reason}.") from None
         raise problem("$", "The request body is not valid JSON.") from None
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep
 from api.errors import NotFound, PayloadTooLarge
+from api.json_body import JsonBodyError, parse_json
 from api.operations.publishing import Prepared, Publisher, PublishRefused, Routing
 from api.qala.http import AUDIENCE, MISSING, both, problem, problems, read_json, require
 from store import topics as topic_store
@@ -93,8 +94,8 @@ def _event(index: int, raw: Any, errors: list[tuple[str, str, str]]) -> Event | 
     decoded = data
     if isinstance(data, str):
         try:
-            parsed = json.loads(data)
-        except ValueError:
+            parsed = parse_json(data)
+        except JsonBodyError:
             parsed = None
         if isinstance(parsed, dict | list):
             decoded = parsed  # validated and triggered decoded; webhooks carry the string as sent

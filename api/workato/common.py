@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.errors import BadRequest, Forbidden, NotFound
+from api.json_body import JsonBodyError, parse_json
 from store import streams
 from store.models import StreamTopic
 
@@ -53,9 +53,9 @@ async def json_body(request: Request, *, empty: Any = None) -> Any:
     if not raw.strip():
         return empty
     try:
-        return json.loads(raw)
-    except ValueError:
-        raise invalid("Malformed JSON in the request body", body="is not valid JSON") from None
+        return parse_json(raw)
+    except JsonBodyError as exc:
+        raise invalid(f"Malformed JSON in the request body: it {exc.reason}", body=exc.reason) from None
 
 
 def topic_number(topic_id: str) -> int:

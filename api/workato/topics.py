@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.deps import PrincipalDep, SessionDep, SettingsDep
+from api.json_body import JsonBodyError, parse_json
+from api.paging import MAX_PAGE
 from api.workato.common import integer, invalid, json_body, require, route, topic_or_404, topic_view
 from api.workato.long_poll import waiters_of
 from core.stream_schema import SchemaError, normalise_fields
@@ -40,8 +41,8 @@ async def _fields_of(request: Request) -> dict[str, Any]:
 
 def _json_or_text(text: str) -> Any:
     try:
-        return json.loads(text)
-    except ValueError:
+        return parse_json(text)
+    except JsonBodyError:
         return text
 
 
@@ -94,8 +95,9 @@ async def list_topics(request: Request, principal: PrincipalDep, session: Sessio
         raise invalid("sort must be one of id, name, activity", sort="must be id, name or activity")
     page = integer(query.get("page") or 1, "page")
     per_page = integer(query.get("per_page") or 100, "per_page")
-    if page < 1 or not 1 <= per_page <= 100:
-        raise invalid("page must be at least 1 and per_page 1 to 100", page="must be >= 1", per_page="1-100")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 100:
+        raise invalid(f"page must be 1 to {MAX_PAGE} and per_page 1 to 100",
+                      page=f"must be 1 to {MAX_PAGE}", per_page="1-100")
     with_schema = (query.get("include_schema") or "").lower() in ("true", "1")
     total, topics = await streams.list_topics(
         session=session, environment_id=principal.environment_id, name=query.get("name"), sort=sort,

@@ -140,3 +140,13 @@ def test_from_address_must_be_an_address() -> None:
 def test_email_needs_a_body() -> None:
     with pytest.raises(ValueError, match="html or a text body"):
         EmailMessage(to=["a@example.com"], subject="s")
+
+
+@pytest.mark.parametrize(
+    "to", ["a@example.com, spy@evil.test", "Spy <spy@evil.test>", "a@example.com\r\nBcc: spy@evil.test"]
+)
+async def test_a_recipient_is_one_mailbox_or_nothing(to: str, smtp_server: Controller, smtp_recorder: Any) -> None:
+    # Headers are built from parsed addresses only: a list in one value is refused, never split.
+    with pytest.raises(PermanentDeliveryError, match="cannot build"):
+        await smtp(smtp_server.port).send(email(to=[to]), idempotency_key="k")
+    assert smtp_recorder.received == []

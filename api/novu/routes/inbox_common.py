@@ -16,13 +16,12 @@ from api.deps import NativeAuth, SessionDep
 from api.errors import BadRequest, NotFound
 from api.novu.live_inbox import inbox_changes
 from api.novu.schemas.inbox_requests import filter_object
+from api.paging import MAX_PAGE as MAX_PAGE  # the inbox routes import it from here
 from store import messages, subscribers
 from store.models import Message, Subscriber
 
 # SQLite binds at most 32766 parameters; a bound on ids per request keeps one IN list far below it.
 MAX_IDS = 1000
-# Page numbers are bounded so that page * limit stays a 64-bit integer (SQL's OFFSET) on every backend.
-MAX_PAGE = 1_000_000
 SubscriberIdPath = Annotated[str, Path(alias="subscriberId")]
 
 

@@ -29,6 +29,7 @@ from api.novu.schemas.layouts import (
 )
 from api.novu.views.subscribers import stamp
 from api.novu.workflow_validation import slugify
+from api.paging import MAX_PAGE
 from store import layouts as layout_store
 from store.models import Layout
 from templates import default_layout
@@ -98,9 +99,9 @@ async def list_layouts(
     principal: NativeAuth,
     session: SessionDep,
     # novu-py sends numbers as floats (``page=0.0``).
-    page: Annotated[float, Query(ge=0)] = 0,
+    page: Annotated[float, Query(ge=0, le=MAX_PAGE)] = 0,
     page_size: Annotated[float, Query(alias="pageSize", ge=1, le=100)] = 10,
-    order_by: Annotated[float, Query(alias="orderBy")] = -1,
+    order_by: Annotated[float, Query(alias="orderBy", ge=-1, le=1)] = -1,
 ) -> Any:
     """One page of layouts by creation time (``orderBy`` 1 oldest first, -1 newest first); page is 0-based."""
     rows, total = await layout_store.page(

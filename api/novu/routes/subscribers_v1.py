@@ -22,6 +22,7 @@ from api.novu.schemas.subscribers import (
     UpdateSubscriberDto,
 )
 from api.novu.views.subscribers import delete_or_404, envelope, merge_channels, subscriber_dto, subscriber_or_404
+from api.paging import MAX_PAGE
 from store import subscribers as subscriber_store
 
 router = APIRouter(prefix="/v1/subscribers", tags=["subscribers"])
@@ -96,7 +97,7 @@ async def list_subscribers(
     principal: NativeAuth,
     session: SessionDep,
     # ``int`` also parses floats such as ``page=1.0`` (novu-py's way of sending numbers).
-    page: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[int, Query(ge=0, le=MAX_PAGE)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Any:
     """One page of the environment's subscribers, newest first (page is 0-based)."""

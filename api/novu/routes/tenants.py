@@ -23,6 +23,7 @@ from api.novu.schemas.tenants import (
     TenantResponseDto,
 )
 from api.novu.views.subscribers import stamp
+from api.paging import MAX_PAGE
 from store import tenants as tenant_store
 from store.models import Tenant
 
@@ -72,7 +73,7 @@ async def create_tenant(body: CreateTenantDto, principal: NativeAuth, session: S
 async def list_tenants(
     principal: NativeAuth,
     session: SessionDep,
-    page: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[int, Query(ge=0, le=MAX_PAGE)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Any:
     """One page of tenants, newest first (page is 0-based)."""

@@ -25,6 +25,7 @@ from api.novu.schemas.topics import (
     TopicV1Dto,
     TopicV1Envelope,
 )
+from api.paging import MAX_PAGE
 from store import subscribers as subscriber_store
 from store import topics as topic_store
 from store.models import Topic
@@ -69,7 +70,7 @@ async def list_topics_v1(
     principal: NativeAuth,
     session: SessionDep,
     # Numbers may arrive as floats; novu 1.14 sends ``limit`` where Novu documents ``pageSize``.
-    page: Annotated[float, Query(ge=0)] = 0,
+    page: Annotated[float, Query(ge=0, le=MAX_PAGE)] = 0,
     page_size: Annotated[float | None, Query(alias="pageSize", ge=1, le=100)] = None,
     limit: Annotated[float | None, Query(ge=1, le=100)] = None,
     key: Annotated[str | None, Query(max_length=255)] = None,

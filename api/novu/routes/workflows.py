@@ -38,6 +38,7 @@ from api.novu.workflow_validation import (
     step_response,
     step_uuid,
 )
+from api.paging import MAX_OFFSET
 from store import workflows as workflow_store
 from store.models import NotificationWorkflow
 
@@ -162,7 +163,7 @@ async def list_workflows(
     session: SessionDep,
     # novu-py sends numbers as floats (``limit=10.0``).
     limit: Annotated[float, Query(ge=1, le=100)] = 10,
-    offset: Annotated[float, Query(ge=0)] = 0,
+    offset: Annotated[float, Query(ge=0, le=MAX_OFFSET)] = 0,
     query: Annotated[str | None, Query(max_length=255)] = None,
     tags: Annotated[list[str] | None, Query()] = None,
     status: Annotated[list[Literal["ACTIVE", "INACTIVE", "ERROR"]] | None, Query()] = None,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from core.email_address import EmailAddress
 from core.payloads import SubscriberInput, TenantInput
 
 TRIGGER_STATUSES = (
@@ -14,15 +15,19 @@ TRIGGER_STATUSES = (
 )
 
 
+MAX_ID_LENGTH = 255
+IdString = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH)]
+
+
 class SubscriberDto(BaseModel):
     """A subscriber as Novu's trigger names it (``to``, ``actor``): the id alone, or an object that is upserted."""
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     subscriber_id: str = Field(alias="subscriberId", min_length=1, max_length=255)
-    email: str | None = None
-    first_name: str | None = Field(default=None, alias="firstName")
-    last_name: str | None = Field(default=None, alias="lastName")
+    email: EmailAddress | None = Field(default=None, max_length=320)
+    first_name: str | None = Field(default=None, alias="firstName", max_length=255)
+    last_name: str | None = Field(default=None, alias="lastName", max_length=255)
     phone: str | None = None
     avatar: str | None = None
     locale: str | None = None
@@ -61,6 +66,8 @@ def _recipient(value: Any) -> Any:
         return TopicRecipient.model_validate(value)
     if isinstance(value, str) and not value.strip():
         raise ValueError("a subscriberId must not be empty")
+    if isinstance(value, str) and len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"a subscriberId is at most {MAX_ID_LENGTH} characters")
     return value
 
 
@@ -73,8 +80,8 @@ class TriggerCommon(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
     overrides: dict[str, Any] = Field(default_factory=dict)
     transaction_id: str | None = Field(default=None, alias="transactionId", min_length=1, max_length=200)
-    actor: str | SubscriberDto | None = None
-    tenant: str | TenantDto | None = None
+    actor: IdString | SubscriberDto | None = None
+    tenant: IdString | TenantDto | None = None
 
     @field_validator("payload", "overrides", mode="before")
     @classmethod

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.email_address import EmailAddress
+
 # Novu's chat and push providers (novu-py's closed ChatOrPushProviderEnum): the SDK refuses to
 # parse a subscriber whose channel names any other id, so other ids are refused on the way in.
 ProviderId = Literal[
@@ -83,7 +85,7 @@ class OnlineStatusDto(StorableBody):
 class ProfileDto(StorableBody):
     first_name: str | None = Field(None, alias="firstName", max_length=255)
     last_name: str | None = Field(None, alias="lastName", max_length=255)
-    email: str | None = Field(None, max_length=320)
+    email: EmailAddress | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=64)
     avatar: str | None = Field(None, max_length=2048)
     locale: str | None = Field(None, max_length=32)
