@@ -78,6 +78,21 @@ def providers() -> None:
         raise typer.Exit(1)
 
 
+@app.command()
+def explain(
+    transaction_id: str,
+    subscriber_id: Annotated[str | None, typer.Argument()] = None,
+    environment: Annotated[str, typer.Option(help="environment id or slug")] = "development",
+    as_json: Annotated[bool, typer.Option("--json", help="the API's JSON instead of text")] = False,
+) -> None:
+    """Why a transaction's notifications did (not) arrive, per recipient and step."""
+    from .operate import explain_command
+
+    for line in _run(lambda: explain_command(get_settings(), environment, transaction_id, subscriber_id,
+                                             as_json=as_json)):
+        typer.echo(line)
+
+
 @app.command("smtp-sink", hidden=True)
 def smtp_sink(
     port: Annotated[int, typer.Option()] = 2525,
