@@ -93,6 +93,23 @@ def explain(
         typer.echo(line)
 
 
+@app.command()
+def redrive(
+    transaction_id: str,
+    environment: Annotated[str, typer.Option(help="environment id or slug")] = "development",
+    subscriber: Annotated[list[str] | None, typer.Option(help="only these subscribers (repeat)")] = None,
+    channel: Annotated[list[str] | None, typer.Option(help="only these channels (repeat)")] = None,
+    step: Annotated[list[str] | None, typer.Option(help="only these step ids (repeat)")] = None,
+) -> None:
+    """Send again a transaction's deliveries that ended failed or unknown (never the sent ones)."""
+    from .operate import redrive_command
+
+    for line in _run(lambda: redrive_command(get_settings(), environment, transaction_id,
+                                             subscriber_ids=subscriber or [], channels=channel or [],
+                                             steps=step or [])):
+        typer.echo(line)
+
+
 @app.command("smtp-sink", hidden=True)
 def smtp_sink(
     port: Annotated[int, typer.Option()] = 2525,
