@@ -17,7 +17,7 @@ from activities.heartbeat import heartbeating
 from activities.ledger import Ledger
 from activities.step_recipients import in_run, step_jobs, write
 from core.action_payloads import ActionInput, ConditionResult
-from core.conditions import evaluate, parse, step_refs
+from core.conditions import compared, evaluate, parse, step_refs
 from store import delivery_ledger as deliveries
 from store import subscribers, tenants
 from store.engine import Sessions
@@ -62,7 +62,8 @@ class ConditionActivities:
                     m = messages.get(keys[(sid, sub.subscriber_id)])
                     facts[sid] = {"seen": bool(m and m.seen), "read": bool(m and m.read),
                                   "delivered": bool(m and m.status == "sent")}
-                ok, why = evaluate(tree, {**base, "subscriber": subscriber_view(sub), "steps": facts})
+                data = {**base, "subscriber": subscriber_view(sub), "steps": facts}
+                ok, why = evaluate(tree, data)
                 if job.status in FINAL and job.status != "completed":
                     ok = False  # decided by an earlier attempt (or the recipient left the run)
                     why = why or "decided by an earlier attempt"
@@ -73,6 +74,8 @@ class ConditionActivities:
                 result.reason = result.reason or why
                 if job.status not in FINAL:
                     ledger.jobs[job.id] = "skipped"
-                    ledger.note(n, job.id, "success", f"Step skipped: condition not met: {why}", channel=step.type)
+                    # The values each rule compared, so an explanation shows why (``clarion explain``).
+                    ledger.note(n, job.id, "success", f"Step skipped: condition not met: {why}", channel=step.type,
+                                raw={"decision": "condition", "conditions": compared(tree, data)})
             await write(session, ledger)
         return result

@@ -28,6 +28,7 @@ from temporalio.exceptions import ApplicationError
 from activities.backoff import Backoff
 from activities.content import StepContent, load_content
 from activities.context import actor_view, recipient, tenant_view
+from activities.evidence import preference_evidence
 from activities.heartbeat import heartbeating
 from activities.ledger import Collector, Delivery, Ledger
 from activities.live import LiveEvents
@@ -157,7 +158,9 @@ class DispatchActivities:
         if not allowed:
             outcome.skipped += 1
             ledger.jobs[job_id] = "skipped"
-            ledger.note(n, job_id, "success", f"Step skipped: {step.type} is off ({why})", channel=step.type)
+            ledger.note(n, job_id, "success", f"Step skipped: {step.type} is off ({why})", channel=step.type,
+                        raw=preference_evidence(why, channel=step.type, workflow=ctx.workflow, global_row=global_row,
+                                                workflow_row=workflow_row))
             return None
         try:
             rendered = content.render(self._renderer, kind, step, base, sub)  # in the layout, with t()

@@ -87,14 +87,17 @@ class ThrottleActivities:
                 )
                 limit = f"{inp.limit} per {window:g}s" + (f" for key {str(key)[:80]!r}" if key is not None else "")
                 ledger.jobs[job.id] = "completed" if granted else "skipped"
+                evidence = {"decision": "throttle", "limit": inp.limit, "windowSeconds": window, "key": key,
+                            "windowStart": (inp.now - timedelta(seconds=window)).isoformat()}
                 if granted:
                     result.passed.append(sub.subscriber_id)
-                    ledger.note(n, job.id, "success", f"Throttle passed ({limit})", channel=step.type)
+                    ledger.note(n, job.id, "success", f"Throttle passed ({limit})", channel=step.type,
+                                raw=evidence)
                 else:
                     result.left.append(sub.subscriber_id)
                     left.append(n)
                     ledger.note(n, job.id, "warning", f"Throttled: the limit of {limit} was reached; "
-                                "the steps after it did not run", channel=step.type)
+                                "the steps after it did not run", channel=step.type, raw=evidence)
             result.remaining = len(claimed) - len(left)
             if result.remaining:
                 await close_later_channel_steps(session, inp, left)

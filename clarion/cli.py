@@ -78,6 +78,38 @@ def providers() -> None:
         raise typer.Exit(1)
 
 
+@app.command()
+def explain(
+    transaction_id: str,
+    subscriber_id: Annotated[str | None, typer.Argument()] = None,
+    environment: Annotated[str, typer.Option(help="environment id or slug")] = "development",
+    as_json: Annotated[bool, typer.Option("--json", help="the API's JSON instead of text")] = False,
+) -> None:
+    """Why a transaction's notifications did (not) arrive, per recipient and step."""
+    from .operate import explain_command
+
+    for line in _run(lambda: explain_command(get_settings(), environment, transaction_id, subscriber_id,
+                                             as_json=as_json)):
+        typer.echo(line)
+
+
+@app.command()
+def redrive(
+    transaction_id: str,
+    environment: Annotated[str, typer.Option(help="environment id or slug")] = "development",
+    subscriber: Annotated[list[str] | None, typer.Option(help="only these subscribers (repeat)")] = None,
+    channel: Annotated[list[str] | None, typer.Option(help="only these channels (repeat)")] = None,
+    step: Annotated[list[str] | None, typer.Option(help="only these step ids (repeat)")] = None,
+) -> None:
+    """Send again a transaction's deliveries that ended failed or unknown (never the sent ones)."""
+    from .operate import redrive_command
+
+    for line in _run(lambda: redrive_command(get_settings(), environment, transaction_id,
+                                             subscriber_ids=subscriber or [], channels=channel or [],
+                                             steps=step or [])):
+        typer.echo(line)
+
+
 @app.command("smtp-sink", hidden=True)
 def smtp_sink(
     port: Annotated[int, typer.Option()] = 2525,

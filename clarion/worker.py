@@ -20,6 +20,7 @@ from activities.live import LiveActivities, LiveEvents
 from activities.providers import IntegrationProviders, ProviderSource
 from activities.publishing import PublishingActivities
 from activities.recipients import RecipientActivities
+from activities.redrive import RedriveActivities
 from activities.retention import RetentionActivities
 from activities.webhooks import WebhookActivities
 from channels import ChannelRegistry
@@ -32,6 +33,7 @@ from templates import TemplateRenderer
 from workflows.bulk import BulkTriggerWorkflow
 from workflows.digest_group import DigestWorkflow
 from workflows.publish import PublishWorkflow
+from workflows.redrive import RedriveWorkflow
 from workflows.retention import StreamRetentionWorkflow
 from workflows.run import RunWorkflow
 from workflows.trigger import TriggerWorkflow
@@ -43,7 +45,7 @@ from .schedules import ensure_retention_schedule
 logger = logging.getLogger(__name__)
 WORKFLOWS = [
     TriggerWorkflow, RunWorkflow, BulkTriggerWorkflow, PublishWorkflow, WebhookDeliveryWorkflow, DigestWorkflow,
-    StreamRetentionWorkflow,
+    StreamRetentionWorkflow, RedriveWorkflow,
 ]
 # The sandbox re-imports a workflow's modules for every new run; the deterministic helper modules
 # (pydantic models, search attributes) are safe to share, and rebuilding their pydantic classes
@@ -81,7 +83,8 @@ def build_worker(
         activities=[dispatch.send_step, recipients.resolve_recipients, publishing.fan_out_event,
                     webhooks.attempt_webhook, webhooks.finish_webhook, *action_step_activities(sessions),
                     retention.sweep_stream_retention, retention.purge_expired_records,
-                    LiveActivities(live=live).publish_run_closed],
+                    LiveActivities(live=live).publish_run_closed,
+                    RedriveActivities(sessions=sessions).reopen_deliveries],
         max_concurrent_activities=settings.worker.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker.max_concurrent_workflow_tasks,
         workflow_runner=SANDBOX,

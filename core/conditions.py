@@ -286,3 +286,14 @@ def _apply(rule: Rule, value: Any) -> bool:
         return False
     a, b = pair
     return bool({">": a > b, "<": a < b, ">=": a >= b, "<=": a <= b}[op])
+
+
+def compared(node: Node, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every rule of ``node`` with the value it read from ``data`` and its verdict: the evidence an
+    explanation shows next to "condition not met" (a missing field reads as ``None``, ``defined`` false)."""
+    if isinstance(node, Group):
+        return [entry for item in node.items for entry in compared(item, data)]
+    actual = lookup(data, node.field)
+    return [{"field": node.field, "op": node.op, "expected": node.value,
+             "actual": None if actual is _MISSING else actual, "defined": actual is not _MISSING,
+             "passed": _apply(node, actual)}]

@@ -8,6 +8,7 @@ from api.novu.routes import (
     environments,
     events,
     execution_details,
+    explain,
     feed_v1,
     inbox_v2,
     integrations,
@@ -16,6 +17,7 @@ from api.novu.routes import (
     notifications,
     preferences_v1,
     preferences_v2,
+    redrive,
     subscriber_credentials,
     subscribers_v1,
     subscribers_v2,
@@ -30,7 +32,8 @@ from api.novu.routes import (
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
-        environments, events, workflows, notifications, execution_details, feed_v1, inbox_v2, messages,
+        environments, events, redrive, workflows, explain, notifications, execution_details, feed_v1, inbox_v2,
+        messages,
         integrations, layouts, translations, tenant_workflows, subscribers_v1, subscribers_v2,
         subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1, topics_v2,
     )

@@ -1,0 +1,41 @@
+"""Re-drive requests and answers (``POST /v1/events/trigger/{transactionId}/redrive``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+ChannelName = Literal["in_app", "email", "sms", "chat", "push", "webhook"]
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class RedriveBody(_Camel):
+    """Which failed or unknown deliveries to send again; empty lists mean all of them."""
+
+    subscriber_ids: list[str] = Field(default_factory=list, max_length=1000)
+    channels: list[ChannelName] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list, max_length=100)
+
+
+class RedriveDelivery(_Camel):
+    subscriber_id: str
+    step_id: str
+    channel: str
+    state: Literal["failed", "unknown"]
+
+
+class RedriveAnswer(_Camel):
+    transaction_id: str
+    started: bool = Field(description="false when nothing matched: no run was started")
+    redrive_workflow_id: str | None = None
+    temporal_url: str | None = None
+    deliveries: list[RedriveDelivery]
+
+
+class RedriveEnvelope(BaseModel):
+    data: RedriveAnswer
