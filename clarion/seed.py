@@ -44,6 +44,8 @@ class Demo:
     environment_id: str
     production_environment_id: str
     api_key: str
+    # What Novu's <Inbox /> is given as applicationIdentifier for the Development environment.
+    application_identifier: str = ""
 
 
 def _key_file(settings: Settings) -> Path:
@@ -80,7 +82,9 @@ async def seed_demo(sessions: Sessions, settings: Settings) -> Demo:
                         "tags": ["demo"],
                     },
                 )
-        return Demo(environment_id=str(dev.id), production_environment_id=str(prod.id), api_key=key)
+        identifier = await inbox_sessions.application_identifier(session=session, env=dev)
+        return Demo(environment_id=str(dev.id), production_environment_id=str(prod.id), api_key=key,
+                    application_identifier=identifier)
 
 
 async def _demo_key(session: Any, settings: Settings, env: Any) -> str:

@@ -24,13 +24,14 @@ import uvicorn
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
+from clarion.seed import Demo, seed_demo
 from clarion.worker import open_worker
 from store import inbox_sessions, tenancy
 from store.engine import create_engine, make_sessions
 from store.migrate import upgrade
 from tests.pipeline.conftest import Mailbox, Pipeline, open_pipeline, pipeline_settings, smtp
 
-__all__ = ["Clarion", "clarion", "node_packages", "smtp"]
+__all__ = ["Clarion", "clarion", "demo_clarion", "missing", "node_packages", "smtp"]
 JS = Path(__file__).resolve().parent.parent / "inbox_js"
 INBOX_WORKFLOWS = [
     {"name": "Inbox actions", "workflowId": "inbox-actions", "steps": [
@@ -82,6 +83,7 @@ async def serve_ws(app: FastAPI) -> AsyncIterator[str]:
 class Clarion:
     pipeline: Pipeline
     url: str
+    demo: Demo | None = None
 
     @property
     def key(self) -> str:
@@ -107,15 +109,16 @@ class Clarion:
         return result
 
 
-@pytest.fixture
-async def clarion(
-    tmp_path: Path, temporal_env: WorkflowEnvironment, smtp: tuple[Mailbox, int]
+@asynccontextmanager
+async def open_clarion(
+    tmp_path: Path, temporal_env: WorkflowEnvironment, smtp: tuple[Mailbox, int], *, demo: bool = False
 ) -> AsyncIterator[Clarion]:
-    """Clarion over a fresh SQLite file, served by uvicorn (with /socket.io/), with a worker on a fresh task queue."""
+    """Clarion over a fresh SQLite file, served by uvicorn (with /socket.io/), with a worker on a fresh task queue;
+    ``demo`` seeds what ``clarion dev`` seeds (the demo page's environment and workflow)."""
     mailbox, port = smtp
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'clarion.db'}")
     await upgrade(engine)
-    settings = pipeline_settings(port, f"tq-{uuid.uuid4().hex}")
+    settings = pipeline_settings(port, f"tq-{uuid.uuid4().hex}").model_copy(update={"data_dir": tmp_path})
     try:
         async with (
             open_pipeline(make_sessions(engine), temporal_env.client, mailbox, settings, worker=False) as p,
@@ -130,10 +133,27 @@ async def clarion(
                 key = await tenancy_key(session, p.tenancy.key_a)
                 await inbox_sessions.seal_key(session=session, key_id=key, raw=p.tenancy.key_a,
                                               seal=p.app.state.cipher.seal_secret)  # fmt: skip
+            seeded = await seed_demo(p.sessions, settings) if demo else None
             async with serve_ws(p.app) as url:
-                yield Clarion(p, url)
+                yield Clarion(p, url, seeded)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def clarion(
+    tmp_path: Path, temporal_env: WorkflowEnvironment, smtp: tuple[Mailbox, int]
+) -> AsyncIterator[Clarion]:
+    async with open_clarion(tmp_path, temporal_env, smtp) as found:
+        yield found
+
+
+@pytest.fixture
+async def demo_clarion(
+    tmp_path: Path, temporal_env: WorkflowEnvironment, smtp: tuple[Mailbox, int]
+) -> AsyncIterator[Clarion]:
+    async with open_clarion(tmp_path, temporal_env, smtp, demo=True) as found:
+        yield found
 
 
 async def tenancy_key(session: Any, raw: str) -> uuid.UUID:

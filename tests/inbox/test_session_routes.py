@@ -40,11 +40,21 @@ async def test_session_answers_as_novu_and_counts_unread(native_api):
     await seed(native_api)
     identifier = await _hmac(native_api, False)
     data = (await _session(native_api, identifier))["data"]
-    assert set(data) == {"token", "totalUnreadCount", "unreadCount", "removeNovuBranding", "maxSnoozeDurationHours",
-                         "isDevelopmentMode", "applicationIdentifier"}
+    assert set(data) == {
+        "token",
+        "totalUnreadCount",
+        "unreadCount",
+        "removeNovuBranding",
+        "maxSnoozeDurationHours",
+        "isDevelopmentMode",
+        "applicationIdentifier",
+    }
     assert data["token"].startswith("sst_") and data["applicationIdentifier"] == identifier
-    listed = (await native_api.client.get("/v1/inbox/notifications", params={"read": "false", "archived": "false"},
-                                          headers=_bearer(data["token"]))).json()
+    listed = (
+        await native_api.client.get(
+            "/v1/inbox/notifications", params={"read": "false", "archived": "false"}, headers=_bearer(data["token"])
+        )
+    ).json()
     assert data["unreadCount"]["total"] == data["totalUnreadCount"] == len(listed["data"]) > 0
     assert set(data["unreadCount"]["severity"]) == {"high", "medium", "low", "none"}
     # The older body names the subscriber at the top level.
@@ -58,8 +68,11 @@ async def test_unknown_identifier_and_bad_hash_are_refused_as_novu_does(native_a
     identifier = await _hmac(native_api, True)
     async with native_api.sessions() as session, session.begin():
         env = native_api.tenancy.env_a
-        key = (await tenancy.create_key(session=session, name="hmac", environment=env,
-                                        seal=native_api.app.state.cipher.seal_secret)).raw
+        key = (
+            await tenancy.create_key(
+                session=session, name="hmac", environment=env, seal=native_api.app.state.cipher.seal_secret
+            )
+        ).raw
     for wrong in ({}, {"subscriberHash": "0" * 64}, {"subscriberHash": subscriber_hash(key, "bob")}):
         body = await _session(native_api, identifier, status=400, **wrong)
         assert body["message"] == "Please provide a valid HMAC hash" and body["statusCode"] == 400
@@ -79,8 +92,11 @@ async def test_inbox_routes_act_on_the_session_subscriber_only(native_api):
     assert {n["id"] for n in listed["data"]} == {str(m.id) for m in inbox.feed}
     first = listed["data"][0]
     assert first["to"]["subscriberId"] == "ada" and first["channelType"] == "in_app" and "severity" in first
-    assert None not in first.values() or {k for k, v in first.items() if v is None} <= {"readAt", "firstSeenAt",
-                                                                                         "archivedAt"}
+    assert None not in first.values() or {k for k, v in first.items() if v is None} <= {
+        "readAt",
+        "firstSeenAt",
+        "archivedAt",
+    }
     # Bob cannot read, change or delete Ada's notification: 404, and nothing changes.
     for method, path in (("PATCH", "read"), ("PATCH", "archive"), ("DELETE", "delete")):
         r = await native_api.client.request(method, f"/v1/inbox/notifications/{first['id']}/{path}", headers=bob)
@@ -97,19 +113,25 @@ async def test_snooze_hides_until_the_time_and_is_bounded(native_api):
     ada = _bearer((await _session(native_api, identifier))["data"]["token"])
     target = str(inbox.feed[0].id)
     too_far = (datetime.now(UTC) + timedelta(days=400)).isoformat()
-    r = await native_api.client.patch(f"/v1/inbox/notifications/{target}/snooze", json={"snoozeUntil": too_far},
-                                      headers=ada)
+    r = await native_api.client.patch(
+        f"/v1/inbox/notifications/{target}/snooze", json={"snoozeUntil": too_far}, headers=ada
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "snoozeUntil"
     until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    r = await native_api.client.patch(f"/v1/inbox/notifications/{target}/snooze", json={"snoozeUntil": until},
-                                      headers=ada)
+    r = await native_api.client.patch(
+        f"/v1/inbox/notifications/{target}/snooze", json={"snoozeUntil": until}, headers=ada
+    )
     assert r.status_code == 200 and r.json()["data"]["isSnoozed"] is True and r.json()["data"]["snoozedUntil"]
-    awake = (await native_api.client.get("/v1/inbox/notifications", params={"snoozed": "false", "limit": 100},
-                                         headers=ada)).json()["data"]
+    awake = (
+        await native_api.client.get("/v1/inbox/notifications", params={"snoozed": "false", "limit": 100}, headers=ada)
+    ).json()["data"]
     snoozed = (await native_api.client.get("/v1/inbox/notifications", params={"snoozed": "true"}, headers=ada)).json()
     assert target not in {n["id"] for n in awake} and [n["id"] for n in snoozed["data"]] == [target]
-    counts = (await native_api.client.get("/v1/inbox/notifications/count", headers=ada,
-                                          params={"filters": json.dumps([{"snoozed": True}])})).json()
+    counts = (
+        await native_api.client.get(
+            "/v1/inbox/notifications/count", headers=ada, params={"filters": json.dumps([{"snoozed": True}])}
+        )
+    ).json()
     assert counts["data"][0]["count"] == 1
     back = (await native_api.client.patch(f"/v1/inbox/notifications/{target}/unsnooze", headers=ada)).json()["data"]
     assert back["isSnoozed"] is False and back["isRead"] is False and "snoozedUntil" not in back
@@ -124,11 +146,14 @@ async def test_severity_comes_from_the_workflow_and_filters(native_api):
     identifier = await _hmac(native_api, False)
     data = (await _session(native_api, identifier))["data"]
     ada = _bearer(data["token"])
-    high = (await native_api.client.get("/v1/inbox/notifications", params={"severity[]": "high", "limit": 100},
-                                        headers=ada)).json()["data"]
+    high = (
+        await native_api.client.get("/v1/inbox/notifications", params={"severity[]": "high", "limit": 100}, headers=ada)
+    ).json()["data"]
     assert high and {n["severity"] for n in high} == {"high"} and high[0]["workflow"]["severity"] == "high"
-    assert data["unreadCount"]["severity"]["high"] == data["unreadCount"]["total"] - data["unreadCount"]["severity"][
-        "none"]
+    assert (
+        data["unreadCount"]["severity"]["high"]
+        == data["unreadCount"]["total"] - data["unreadCount"]["severity"]["none"]
+    )
 
 
 async def test_preferences_global_schedule_and_workflow(native_api):
@@ -137,19 +162,25 @@ async def test_preferences_global_schedule_and_workflow(native_api):
     ada = _bearer((await _session(native_api, identifier))["data"]["token"])
     listed = (await native_api.client.get("/v1/inbox/preferences", headers=ada)).json()["data"]
     assert listed[0]["level"] == "global" and all(p["level"] == "template" for p in listed[1:])
-    schedule = {"isEnabled": True, "weeklySchedule": {"monday": {"isEnabled": True,
-                                                                 "hours": [{"start": "09:00 AM", "end": "05:00 PM"}]}}}
+    schedule = {
+        "isEnabled": True,
+        "weeklySchedule": {"monday": {"isEnabled": True, "hours": [{"start": "09:00 AM", "end": "05:00 PM"}]}},
+    }
     r = await native_api.client.patch("/v1/inbox/preferences", json={"schedule": schedule}, headers=ada)
     assert r.status_code == 200 and r.json()["data"]["schedule"] == schedule
     r = await native_api.client.patch("/v1/inbox/preferences", json={"email": False}, headers=ada)
     assert r.json()["data"]["channels"]["email"] is False
     # The seeded workflow is critical: a subscriber cannot change it, as in Novu.
-    r = await native_api.client.patch(f"/v1/inbox/preferences/{inbox.workflow.identifier}", json={"in_app": False},
-                                      headers=ada)
+    r = await native_api.client.patch(
+        f"/v1/inbox/preferences/{inbox.workflow.identifier}", json={"in_app": False}, headers=ada
+    )
     assert r.status_code == 400 and r.json()["message"] == "Critical workflow can not be updated"
     async with native_api.sessions() as session, session.begin():
-        session.add(NotificationWorkflow(environment_id=native_api.tenancy.env_a.id, identifier="digest", name="D",
-                                         steps=[{"type": "in_app"}]))
+        session.add(
+            NotificationWorkflow(
+                environment_id=native_api.tenancy.env_a.id, identifier="digest", name="D", steps=[{"type": "in_app"}]
+            )
+        )
     r = await native_api.client.patch("/v1/inbox/preferences/digest", json={"in_app": False}, headers=ada)
     assert r.status_code == 200 and r.json()["data"]["channels"]["in_app"] is False, r.text
     glob = (await native_api.client.get("/v1/inbox/preferences/global", headers=ada)).json()["data"]
@@ -157,13 +188,19 @@ async def test_preferences_global_schedule_and_workflow(native_api):
 
 
 async def test_cors_preflight_and_per_environment_origins(native_api):
-    pre = await native_api.client.options("/v1/inbox/session", headers={
-        "Origin": "http://elsewhere.test", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type,novu-api-version"})
+    pre = await native_api.client.options(
+        "/v1/inbox/session",
+        headers={
+            "Origin": "http://elsewhere.test",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,novu-api-version",
+        },
+    )
     # Dev mode allows any origin by default.
     assert pre.status_code == 204 and pre.headers["access-control-allow-origin"] == "http://elsewhere.test"
     assert "novu-api-version" in pre.headers["access-control-allow-headers"]
     env_id, _ = await _identifier(native_api)
-    r = await native_api.client.put(f"/v1/environments/{env_id}", json={"corsOrigins": ["ftp://x"]},
-                                    headers=native_api.headers_a)
+    r = await native_api.client.put(
+        f"/v1/environments/{env_id}", json={"corsOrigins": ["ftp://x"]}, headers=native_api.headers_a
+    )
     assert r.status_code == 422 or r.status_code == 400

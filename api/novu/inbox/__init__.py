@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.novu.inbox import notifications, preferences, session
+from api.novu.inbox import demo, notifications, preferences, session
 
-ROUTERS: tuple[APIRouter, ...] = (session.router, notifications.router, preferences.router)
+ROUTERS: tuple[APIRouter, ...] = (session.router, notifications.router, preferences.router, demo.router)
