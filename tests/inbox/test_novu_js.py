@@ -26,3 +26,4 @@ async def test_novu_js_whole_story(clarion: Clarion):
     assert out["pref_levels"][0] == "global" and "template" in out["pref_levels"]
     assert out["pref_update"] is False
     assert out["after_delete"] == 0
+    assert out["bogus_socket"] == "unauthorized"

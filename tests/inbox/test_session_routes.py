@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
+from api import cors
+from api.app import create_app
 from api.novu.inbox.session import subscriber_hash
-from store import tenancy
+from core.settings import ApiSettings, Settings
+from store import session_tokens, tenancy
+from store.engine import make_sessions
 from store.models import NotificationWorkflow
 from tests.api.inbox_data import seed
+from tests.factories import two_environments
 
 
 async def _identifier(api, headers=None) -> tuple[str, str]:
@@ -204,3 +212,44 @@ async def test_cors_preflight_and_per_environment_origins(native_api):
         f"/v1/environments/{env_id}", json={"corsOrigins": ["ftp://x"]}, headers=native_api.headers_a
     )
     assert r.status_code == 422 or r.status_code == 400
+
+
+async def test_expired_and_revoked_tokens_get_401(native_api):
+    identifier = await _hmac(native_api, False)
+    expired = (await _session(native_api, identifier))["data"]["token"]
+    revoked = (await _session(native_api, identifier))["data"]["token"]
+    async with native_api.sessions() as session, session.begin():
+        row = await session_tokens.find_live(session=session, raw=expired)
+        assert row is not None
+        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        assert await session_tokens.revoke(session=session, raw=revoked, environment_id=native_api.tenancy.env_a.id)
+    for token in (expired, revoked, "sst_not-a-token"):
+        r = await native_api.client.get("/v1/inbox/notifications", headers=_bearer(token))
+        assert r.status_code == 401 and r.json()["statusCode"] == 401 and r.json()["path"] == "/v1/inbox/notifications"
+
+
+async def test_each_environment_allows_its_own_origins(engine):
+    sessions = make_sessions(engine)
+    t = await two_environments(sessions)
+    app = create_app(Settings(mode="dev", api=ApiSettings(cors_origins=[])), sessions=sessions,
+                     temporal=object())  # type: ignore[arg-type]
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                                    base_url="http://t") as client:
+        for env, key, origin in ((t.env_a, t.key_a, "https://a.test"), (t.env_b, t.key_b, "https://b.test")):
+            r = await client.put(f"/v1/environments/{env.id}", json={"corsOrigins": [origin], "inboxHmac": False},
+                                 headers={"Authorization": f"ApiKey {key}"})
+            assert r.status_code == 200, r.text
+        identifier = (await client.get("/v1/environments/me", headers={"Authorization": f"ApiKey {t.key_a}"})
+                      ).json()["data"]["applicationIdentifier"]
+        await asyncio.sleep(cors.REFRESH_SECONDS)  # preflights see origins added within this long
+        preflight = {"Access-Control-Request-Method": "POST"}
+        ok = await client.options("/v1/inbox/session", headers={"Origin": "https://a.test", **preflight})
+        unknown = await client.options("/v1/inbox/session", headers={"Origin": "https://evil.test", **preflight})
+        assert ok.status_code == 204 and ok.headers["access-control-allow-origin"] == "https://a.test"
+        assert unknown.status_code == 403 and "access-control-allow-origin" not in unknown.headers
+        body = {"applicationIdentifier": identifier, "subscriberId": "ada"}
+        mine = await client.post("/v1/inbox/session", json=body, headers={"Origin": "https://a.test"})
+        assert mine.status_code == 201 and mine.headers["access-control-allow-origin"] == "https://a.test"
+        # b.test passes the preflight (environment B allows it) but not environment A's session.
+        other = await client.post("/v1/inbox/session", json=body, headers={"Origin": "https://b.test"})
+        assert other.status_code == 403 and "https://b.test" in other.json()["message"]

@@ -2,6 +2,7 @@
 // Prints one JSON document of observations; tests/inbox/test_novu_js.py asserts on them.
 import { createHmac } from 'node:crypto';
 import { Novu } from '@novu/js';
+import io from 'socket.io-client';
 
 const [url, apiKey, envId] = process.argv.slice(2);
 const out = {};
@@ -98,6 +99,12 @@ await wf.update({ channels: { in_app: true } });
 await ada.notifications.delete({ notificationId: id });
 out.after_delete = (await ada.notifications.list()).data.notifications.length;
 out.bob_events = seen.bob.length;
+// A socket with a token that is no live session is refused at connect.
+out.bogus_socket = await new Promise((resolve) => {
+  const s = io(url, { transports: ['websocket'], query: { token: 'sst_bogus' }, reconnection: false });
+  s.on('connect', () => { s.disconnect(); resolve('connected'); });
+  s.on('connect_error', (e) => { s.disconnect(); resolve(e.message); });
+});
 ada.socket?.disconnect?.();
 console.log(JSON.stringify(out));
 process.exit(0);
