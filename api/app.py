@@ -12,12 +12,14 @@ from temporalio.client import Client
 from api import health
 from api.auth import KeyCache
 from api.bitcaster.face import FACE as BITCASTER
+from api.cors import CorsMiddleware
 from api.error_handlers import install_error_handlers
 from api.faces import Face, FaceTable
 from api.idempotency import IdempotencyMiddleware
 from api.json_guard import JsonGuardMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.novu.face import FACE as NOVU
+from api.novu.inbox.live import InboxSockets
 from api.novu.trigger_planning import Triggers
 from api.operations.publishing import Publisher
 from api.operations.workflow_cache import WorkflowCache
@@ -60,7 +62,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(settings, temporal=temporal, sessions=sessions, bus=bus) as resources:
             app.state.services = resources
-            yield
+            async with inbox_sockets.running(sessions=resources.sessions, bus=resources.bus):
+                yield
 
     app = FastAPI(
         title="Clarion",
@@ -80,6 +83,8 @@ def create_app(
     # Providers load once per process; failures are shown by /ready and `clarion providers` (P5).
     app.state.channels, app.state.channel_failures = ChannelRegistry.from_entry_points()
     app.state.cipher = CredentialCipher(settings.secret_key.get_secret_value())
+    # The Inbox's socket.io server (api/novu/inbox/live.py), mounted at /socket.io/ below.
+    app.state.inbox_sockets = inbox_sockets = InboxSockets(settings)
     install_error_handlers(app)
 
     def body_limit(path: str) -> int:
@@ -95,8 +100,12 @@ def create_app(
     # Per credential over the dialect routes, before any body is read (event-apis.md §0.7).
     app.add_middleware(RateLimitMiddleware, limit_per_minute=settings.api.rate_limit_per_minute)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: a preflight is answered before anything else looks at it (api/cors.py).
+    app.add_middleware(CorsMiddleware, defaults=settings.default_cors_origins,
+                       sessions=lambda: getattr(getattr(app.state, "services", None), "sessions", None))
     app.include_router(health.router)
     for face in FACES:
         for router in face.routers:
             app.include_router(router)
+    app.mount("/socket.io", inbox_sockets.asgi)
     return app

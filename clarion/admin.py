@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
-from store import tenancy
+from store import inbox_sessions, tenancy
+from store.crypto import CredentialCipher
 from store.engine import create_engine, make_sessions
 
 
@@ -29,7 +30,10 @@ async def create_key(settings: Settings, environment: str, name: str, scopes: li
         matches = [e for e in envs if environment in (str(e.id), e.slug)]
         if len(matches) != 1:
             raise SystemExit(f"no single environment matches {environment!r} ({len(matches)} found)")
-        issued = await tenancy.create_key(session=session, name=name, environment=matches[0], scopes=scopes)
+        seal = CredentialCipher(settings.secret_key.get_secret_value()).seal_secret
+        issued = await tenancy.create_key(
+            session=session, name=name, environment=matches[0], scopes=scopes, seal=seal
+        )
         return issued.raw
 
 
@@ -50,4 +54,10 @@ async def revoke_key(settings: Settings, key_id: uuid.UUID) -> bool:
 
 async def list_environments(settings: Settings) -> list[str]:
     async with _session(settings) as session:
-        return [f"{e.id}  {e.slug:<12} {e.name}" for e in await tenancy.list_environments(session=session)]
+        lines = []
+        for e in await tenancy.list_environments(session=session):
+            # The Inbox's applicationIdentifier is issued on first use, so listing shows it for every environment.
+            identifier = await inbox_sessions.application_identifier(session=session, env=e)
+            hmac = "hmac" if inbox_sessions.hmac_required(e) else "no-hmac"
+            lines.append(f"{e.id}  {e.slug:<12} app={identifier}  {hmac:<7}  {e.name}")
+        return lines

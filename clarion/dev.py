@@ -156,6 +156,7 @@ def run_dev(settings: Settings) -> int:
             f"  SMTP sink      127.0.0.1:{settings.dev.smtp_port} (emails kept in {data / 'mail'})\n"
             f"  Environment    {demo.environment_id} (Development)\n"
             f"  API key        {demo.api_key}\n"
+            f"  Inbox demo     {base}/demo/inbox (applicationIdentifier {demo.application_identifier})\n"
             f"  Logs           {data}/*.log\n"
             "Press Ctrl-C to stop.",
             flush=True,

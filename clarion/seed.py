@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
-from store import tenancy
+from store import inbox_sessions, tenancy
 from store import workflows as workflow_store
+from store.crypto import CredentialCipher
 from store.engine import Sessions
 
 WELCOME_STEPS: list[dict[str, Any]] = [
@@ -43,6 +44,8 @@ class Demo:
     environment_id: str
     production_environment_id: str
     api_key: str
+    # What Novu's <Inbox /> is given as applicationIdentifier for the Development environment.
+    application_identifier: str = ""
 
 
 def _key_file(settings: Settings) -> Path:
@@ -79,7 +82,9 @@ async def seed_demo(sessions: Sessions, settings: Settings) -> Demo:
                         "tags": ["demo"],
                     },
                 )
-        return Demo(environment_id=str(dev.id), production_environment_id=str(prod.id), api_key=key)
+        identifier = await inbox_sessions.application_identifier(session=session, env=dev)
+        return Demo(environment_id=str(dev.id), production_environment_id=str(prod.id), api_key=key,
+                    application_identifier=identifier)
 
 
 async def _demo_key(session: Any, settings: Settings, env: Any) -> str:
@@ -87,9 +92,12 @@ async def _demo_key(session: Any, settings: Settings, env: Any) -> str:
     key_file = _key_file(settings)
     stored = key_file.read_text().strip() if key_file.exists() else None
     raw = wanted or stored
-    if raw and await tenancy.find_key(session=session, raw=raw) is not None:
+    seal = CredentialCipher(settings.secret_key.get_secret_value()).seal_secret
+    if raw and (found := await tenancy.find_key(session=session, raw=raw)) is not None:
+        if found.sealed_key is None:  # a key seeded before the Inbox: keep it usable for subscriberHash
+            await inbox_sessions.seal_key(session=session, key_id=found.id, raw=raw, seal=seal)
         return raw
-    issued = await tenancy.create_key(session=session, name="demo", environment=env, raw=raw)
+    issued = await tenancy.create_key(session=session, name="demo", environment=env, raw=raw, seal=seal)
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(issued.raw + "\n")
     key_file.chmod(0o600)

@@ -48,6 +48,9 @@ class ApiSettings(BaseModel):
     idempotency_ttl_hours: int = 24
     # Requests per minute per credential over the dialect routes, per API process; 0 = off (event-apis.md §0.7).
     rate_limit_per_minute: int = Field(default=600, ge=0)
+    # Browser origins allowed to call the API (CORS), besides each environment's own list; unset means
+    # "*" in dev mode and none in production. Example: CLARION_API__CORS_ORIGINS='["https://app.example.com"]'.
+    cors_origins: list[str] | None = None
 
 
 class SmtpSettings(BaseModel):
@@ -159,6 +162,12 @@ class Settings(BaseSettings):
         if len(self.secret_key.get_secret_value()) < 8 and self.mode != "dev":
             raise ValueError("CLARION_SECRET_KEY must be at least 8 characters long")
         return self
+
+    @property
+    def default_cors_origins(self) -> list[str]:
+        if self.api.cors_origins is not None:
+            return self.api.cors_origins
+        return ["*"] if self.mode == "dev" else []
 
     @property
     def private_addresses_allowed(self) -> bool:

@@ -43,3 +43,10 @@ class CredentialCipher:
         if not isinstance(value, dict):
             raise UnreadableCredentials("stored credentials are not a JSON object")
         return value
+
+    def seal_secret(self, secret: str) -> str:
+        """One string (an API key, for Novu's subscriberHash) sealed the same way."""
+        return self.seal({"secret": secret})
+
+    def open_secret(self, token: str) -> str:
+        return str(self.open(token).get("secret", ""))

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, select, true, type_coerce
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB, array
 
-from store.models import Message
+from store.base import utcnow
+from store.models import Message, NotificationWorkflow
 
-# Clarion stores no severity or snooze time on a message: every message reads as severity "none", never snoozed.
+# A message's severity is its workflow's; a message whose workflow is gone reads as "none".
 NO_SEVERITY = "none"
 
 
@@ -94,10 +95,10 @@ def conditions(dialect: str, filters: FeedFilter) -> list[ColumnElement[bool]]:
                            (Message.archived, filters.archived)):  # fmt: skip
         if wanted is not None:
             found.append(column == wanted)
-    if filters.snoozed:
-        found.append(false())
-    if filters.severities and NO_SEVERITY not in filters.severities:
-        found.append(false())
+    if filters.snoozed is not None:
+        found.append(snoozed_now() if filters.snoozed else not_snoozed_now())
+    if filters.severities:
+        found.append(_severity_clause(filters.severities))
     if filters.payload:
         found.append(payload_clause(dialect, filters.payload))
     found.extend(_tags_clause(dialect, group) for group in filters.tag_groups)
@@ -106,3 +107,21 @@ def conditions(dialect: str, filters: FeedFilter) -> list[ColumnElement[bool]]:
     if filters.created_lte is not None:
         found.append(Message.created_at <= filters.created_lte)
     return found
+
+
+def snoozed_now() -> ColumnElement[bool]:
+    """Snoozed is a time, not a flag: once ``snoozed_until`` has passed the message is back, written or not."""
+    return and_(Message.snoozed_until.is_not(None), Message.snoozed_until > utcnow())
+
+
+def not_snoozed_now() -> ColumnElement[bool]:
+    return or_(Message.snoozed_until.is_(None), Message.snoozed_until <= utcnow())
+
+
+def _severity_clause(severities: Sequence[str]) -> ColumnElement[bool]:
+    flows = select(NotificationWorkflow.id).where(NotificationWorkflow.severity.in_(list(severities)))
+    clause = Message.workflow_id.in_(flows)
+    if NO_SEVERITY in severities:
+        return or_(clause, Message.workflow_id.is_(None),
+                   ~select(NotificationWorkflow.id).where(NotificationWorkflow.id == Message.workflow_id).exists())
+    return clause

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -127,9 +127,11 @@ async def create_key(
     raw: str | None = None,
     organization_id: uuid.UUID | None = None,
     project_id: uuid.UUID | None = None,
+    seal: Callable[[str], str] | None = None,
 ) -> IssuedKey:
     """Create a key bound to ``environment``, or else to ``project_id`` / ``organization_id``
-    (those keys choose their environment per request); ``raw`` lets dev mode pin a known demo key."""
+    (those keys choose their environment per request); ``raw`` lets dev mode pin a known demo key.
+    ``seal`` keeps the raw key encrypted too, so the Inbox can check Novu's subscriberHash (an HMAC keyed with it)."""
     if environment is not None:
         organization_id, project_id = environment.organization_id, environment.project_id
     if organization_id is None:
@@ -143,6 +145,7 @@ async def create_key(
         organization_id=organization_id,
         project_id=project_id,
         environment_id=environment.id if environment is not None else None,
+        sealed_key=seal(raw) if seal is not None and environment is not None else None,
     )
     session.add(row)
     await session.flush()

@@ -111,5 +111,7 @@ class Message(Base):
     seen_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
+    # Hidden from the inbox until then; past it the message is back (unread) without any write.
+    snoozed_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -91,4 +91,6 @@ class SubscriberPreference(Base):
     workflow_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("notification_workflows.id", ondelete="CASCADE"))
     enabled: Mapped[bool] = mapped_column(default=True)
     channels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The global row's delivery schedule as the Inbox edits it ({isEnabled, weeklySchedule}); stored, not enforced.
+    schedule: Mapped[dict[str, Any] | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

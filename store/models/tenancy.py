@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, JsonType, new_id, utcnow
@@ -43,6 +43,11 @@ class Environment(Base):
     name: Mapped[str] = mapped_column(String(200))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The Inbox's public ``applicationIdentifier`` (issued on first use); HMAC mode (None: on unless
+    # the environment is the development one); browser origins allowed besides the settings' default.
+    application_identifier: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    inbox_hmac: Mapped[bool | None]
+    cors_origins: Mapped[list[str] | None] = mapped_column(JsonType)
 
 
 class ApiKey(Base):
@@ -63,3 +68,5 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # The raw key sealed with the credential cipher: Novu's subscriberHash is an HMAC keyed with it.
+    sealed_key: Mapped[str | None] = mapped_column(Text)

@@ -23,6 +23,7 @@ class NotificationWorkflow(Base):
     description: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
     critical: Mapped[bool] = mapped_column(default=False)
+    severity: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
     tags: Mapped[list[str]] = mapped_column(JsonType, default=list)
     # {"all": {"enabled", "readOnly"}, "channels": {"email": {"enabled"}, ...}}: Novu's v2 shape.
     preferences: Mapped[dict[str, Any]] = mapped_column(default=dict)

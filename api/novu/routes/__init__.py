@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.novu.inbox import ROUTERS as INBOX_ROUTERS
 from api.novu.routes import (
     environments,
     events,
@@ -37,4 +38,4 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         integrations, layouts, translations, tenant_workflows, subscribers_v1, subscribers_v2,
         subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1, topics_v2,
     )
-)
+) + INBOX_ROUTERS

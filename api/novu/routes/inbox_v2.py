@@ -104,7 +104,7 @@ async def list_notifications(
     )
 
 
-def _count_filters(text: str) -> list[tuple[dict[str, Any], FeedFilter]]:
+def count_filters(text: str) -> list[tuple[dict[str, Any], FeedFilter]]:
     message = "Invalid filters, the JSON object should be provided."
     try:
         raw = json.loads(text)
@@ -134,7 +134,7 @@ async def count_notifications(
             session=session, environment_id=principal.environment_id, subscriber_pk=subscriber.id,
             filters=feed_filter, cap=COUNT_CAP,
         ), filter=raw)
-        for raw, feed_filter in _count_filters(filters)
+        for raw, feed_filter in count_filters(filters)
     ]  # fmt: skip
     return Envelope(data=results)
 

@@ -75,8 +75,7 @@ def _response(row: NotificationWorkflow) -> WorkflowEnvelope:
         **_summary(row),
         "description": row.description,
         "active": row.active,
-        # Clarion has no severity column yet; Novu's neutral value keeps the SDK's required field.
-        "severity": "none",
+        "severity": row.severity or "none",
         "validatePayload": row.payload_schema is not None,
         "payloadSchema": row.payload_schema,
         # One stored level: what Novu splits into workflow defaults and dashboard overrides.
@@ -117,6 +116,8 @@ def _optional_values(body: WorkflowFields, problems: Problems) -> dict[str, Any]
         values["tags"] = body.tags
     if body.active is not None:
         values["active"] = body.active
+    if body.severity is not None:  # the Inbox shows it and filters by it (api/novu/inbox)
+        values["severity"] = body.severity
     if "payload_schema" in sent:
         # Explicit null clears the schema. validatePayload follows from having one (no column of its own).
         check_payload_schema(body.payload_schema, problems)

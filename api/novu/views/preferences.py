@@ -102,8 +102,7 @@ def level_item(workflow: NotificationWorkflow, rows: Rows) -> LevelPreferenceDto
             identifier=workflow.identifier,
             name=workflow.name,
             critical=preference_rule.locked(workflow),
-            # Clarion has no severity column; Novu's neutral value fills the SDK's required field.
-            severity="none",
+            severity=workflow.severity if workflow.severity in ("high", "medium", "low") else "none",
             tags=list(workflow.tags or []),
         ),
     )

@@ -78,7 +78,8 @@ async def create_key(request: Request, session: SessionDep) -> JSONResponse:
     if not _within(own, org, project_id, env_id):
         raise Forbidden("A key cannot create a key bound more broadly than itself")
     issued = await tenancy.create_key(session=session, name=name, environment=environment, scopes=list(scopes),
-                                      organization_id=org, project_id=project_id)
+                                      organization_id=org, project_id=project_id,
+                                      seal=request.app.state.cipher.seal_secret)
     await session.commit()
     return JSONResponse({**view(issued.row), "key": issued.raw}, status_code=201)
 

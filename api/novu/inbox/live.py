@@ -1,0 +1,207 @@
+"""The Inbox's live socket: a socket.io v4 server at ``/socket.io/`` fed from the real-time bus.
+
+A client connects with its session token in the query (``?token=sst_…``) and joins one room,
+``<environment>:<subscriberId>``. Every API process subscribes to the bus, so a change made by a
+worker, another process or another tab reaches the sockets of this one. Events are rebuilt from
+the database before they are emitted (the stored-message shape the client maps, counts by severity),
+so what a socket shows is what the HTTP routes answer. This module also wakes snoozed messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import socketio
+
+from api.cors import origin_allowed
+from api.novu.inbox.schemas import socket_message
+from api.novu.schemas.inbox import inbox_dto
+from core.settings import Settings
+from store import inbox_counts, messages, session_tokens, snoozes, subscribers, tenancy
+from store.engine import Sessions
+from store.realtime import RealtimeBus, RealtimeEvent
+
+log = logging.getLogger("clarion.inbox.live")
+RECEIVED, UNSEEN, UNREAD = "inbox.notification.received", "inbox.unseen_count.changed", "inbox.unread_count.changed"
+_SEEN_IDS = 4096  # a retried activity repeats its event ids; the last few thousand are remembered
+WAKE_EVERY_SECONDS = 1.0
+
+
+def room(env: uuid.UUID | str, subscriber_id: str) -> str:
+    return f"{env}:{subscriber_id}"
+
+
+class InboxSockets:
+    """The socket.io server of one API process, its bus subscription and its snooze wake-up loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        # Origins are checked per environment at connect (the token names it), so engine.io lets any through.
+        self.server = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*", logger=False,
+                                           engineio_logger=False)  # fmt: skip
+        self.asgi = socketio.ASGIApp(self.server, socketio_path="socket.io")
+        self._sessions: Sessions | None = None
+        self._bus: RealtimeBus | None = None
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self.server.on("connect", self._connect)
+        self.listeners: list[Callable[[str, str, dict[str, Any]], Awaitable[None]]] = []
+
+    # ---- connections -------------------------------------------------------------------------
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        raw = (query.get("token") or [""])[0]
+        if not raw and isinstance(auth, dict):
+            raw = str(auth.get("token", ""))
+        target = await self.authorize(raw, environ.get("HTTP_ORIGIN"))
+        if target is None:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        await self.server.enter_room(sid, target)
+
+    async def authorize(self, raw: str, origin: str | None) -> str | None:
+        """The room of a live subscriber session token whose environment allows ``origin``, else None."""
+        if self._sessions is None or not raw.startswith(session_tokens.SUBSCRIBER_PREFIX):
+            return None
+        async with self._sessions() as session:
+            token = await session_tokens.find_live(session=session, raw=raw)
+            if token is None or token.subscriber_id is None:
+                return None
+            env = await tenancy.get_environment(session=session, environment_id=token.environment_id)
+        if env is None:
+            return None
+        if origin and not origin_allowed(origin, [*self._settings.default_cors_origins, *(env.cors_origins or [])]):
+            return None
+        return room(env.id, token.subscriber_id)
+
+    def has_listeners(self, target: str) -> bool:
+        return bool(self.server.manager.rooms.get("/", {}).get(target)) or bool(self.listeners)
+
+    # ---- bus → sockets -----------------------------------------------------------------------
+
+    async def _on_event(self, event: RealtimeEvent) -> None:
+        if event.type not in (RECEIVED, UNSEEN, UNREAD) or not event.sub:
+            return
+        if event.id in self._seen:
+            return
+        self._seen[event.id] = None
+        if len(self._seen) > _SEEN_IDS:
+            self._seen.popitem(last=False)
+        target = room(event.env, event.sub)
+        if not self.has_listeners(target) or self._sessions is None:
+            return
+        built = await self._build(event)
+        if built is not None:
+            await self.emit(target, *built)
+
+    async def emit(self, target: str, name: str, data: dict[str, Any]) -> None:
+        await self.server.emit(name, data, room=target)
+        for listener in list(self.listeners):
+            await listener(target, name, data)
+
+    async def _build(self, event: RealtimeEvent) -> tuple[str, dict[str, Any]] | None:
+        assert self._sessions is not None and event.sub is not None
+        env = uuid.UUID(event.env)
+        async with self._sessions() as session:
+            subscriber = await subscribers.get(session=session, environment_id=env, subscriber_id=event.sub)
+            if subscriber is None:
+                return None
+            if event.type == UNSEEN:
+                counts = await inbox_counts.unseen_unread(session=session, environment_id=env,
+                                                          subscriber_pks=[subscriber.id])  # fmt: skip
+                return "unseen_count_changed", {"unseenCount": counts[subscriber.id][0], "hasMore": False}
+            if event.type == UNREAD:
+                severity = await inbox_counts.unread_by_severity(session=session, environment_id=env,
+                                                                 subscriber_pk=subscriber.id)  # fmt: skip
+                total = sum(severity.values())
+                return "unread_count_changed", {"unreadCount": total, "counts": {"total": total, "severity": severity},
+                                                "hasMore": False}  # fmt: skip
+            body = event.body if isinstance(event.body, dict) else {}
+            try:
+                message_id = uuid.UUID(str(body.get("id") or body.get("messageId")))
+            except ValueError:
+                return None
+            found = await messages.get(session=session, environment_id=env, message_id=message_id,
+                                       subscriber_pk=subscriber.id, channel=messages.IN_APP)  # fmt: skip
+            if found is None:
+                return None
+            flows = await messages.workflows(session=session, environment_id=env, messages=[found])
+            workflow = flows.get(found.workflow_id) if found.workflow_id else None
+            return "notification_received", {"message": socket_message(found, subscriber=subscriber,
+                                                                        workflow=workflow)}  # fmt: skip
+
+    # ---- snoozed messages come back -------------------------------------------------------------
+
+    async def wake_once(self) -> int:
+        """Wake due snoozed messages and announce them; the claim makes each wake happen on one process only."""
+        assert self._sessions is not None and self._bus is not None
+        async with self._sessions() as session:
+            woken = await snoozes.wake_due(session=session)
+            await session.commit()
+            for m in woken:
+                subscriber = await subscribers.get(session=session, environment_id=m.environment_id,
+                                                   subscriber_id=m.subscriber_id)  # fmt: skip
+                fresh = await messages.get(session=session, environment_id=m.environment_id, message_id=m.id)
+                if subscriber is None or fresh is None:
+                    continue
+                flows = await messages.workflows(session=session, environment_id=m.environment_id, messages=[fresh])
+                item = inbox_dto(fresh, subscriber=subscriber,
+                                 workflow=flows.get(fresh.workflow_id) if fresh.workflow_id else None)  # fmt: skip
+                sub, env = m.subscriber_id, m.environment_id
+                await self._bus.publish(
+                    env,
+                    RECEIVED,
+                    item.model_dump(by_alias=True, mode="json"),
+                    message="NOTIFICATION_RECEIVED",
+                    subscriber_id=sub,
+                    channel=messages.IN_APP,
+                )
+                unseen, unread = (
+                    await inbox_counts.unseen_unread(
+                        session=session, environment_id=env, subscriber_pks=[subscriber.id]
+                    )
+                )[subscriber.id]
+                await self._bus.publish(
+                    env,
+                    UNSEEN,
+                    {"subscriberId": sub, "unseenCount": unseen},
+                    message="UNSEEN_COUNT_CHANGED",
+                    subscriber_id=sub,
+                    channel=messages.IN_APP,
+                )
+                await self._bus.publish(
+                    env,
+                    UNREAD,
+                    {"subscriberId": sub, "unreadCount": unread},
+                    message="UNREAD_COUNT_CHANGED",
+                    subscriber_id=sub,
+                    channel=messages.IN_APP,
+                )
+        return len(woken)
+
+    async def _wake_loop(self) -> None:
+        while True:
+            try:
+                await self.wake_once()
+            except Exception:  # a failed sweep is retried on the next tick; the read-time rule keeps data right
+                log.warning("waking snoozed notifications failed", exc_info=True)
+            await asyncio.sleep(WAKE_EVERY_SECONDS)
+
+    @contextlib.asynccontextmanager
+    async def running(self, *, sessions: Sessions, bus: RealtimeBus) -> AsyncIterator[None]:
+        self._sessions, self._bus = sessions, bus
+        unsubscribe = bus.subscribe(self._on_event)
+        waker = asyncio.create_task(self._wake_loop())
+        try:
+            yield
+        finally:
+            unsubscribe()
+            waker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waker
