@@ -33,6 +33,7 @@ from activities.ledger import Collector, Delivery, Ledger
 from activities.live import LiveEvents
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
+from activities.telemetry import delivery_attempt
 from channels import (
     Channel,
     ChannelProvider,
@@ -212,6 +213,7 @@ class DispatchActivities:
             for d, (result, ms) in zip(remaining, results, strict=True):
                 verdict, values = self._record(d, result, ms, candidate, channel, ledger, outcome,
                                                last_attempt=last_attempt, more=more)
+                delivery_attempt(channel.value, provider_id, verdict, values, ms)
                 if verdict == "next":
                     next_round.append(d)
                 elif channel != Channel.IN_APP:

@@ -15,6 +15,8 @@ from api.bitcaster.face import FACE as BITCASTER
 from api.error_handlers import install_error_handlers
 from api.faces import Face, FaceTable
 from api.idempotency import IdempotencyMiddleware
+from api.metrics import HttpMetricsMiddleware
+from api.metrics import router as metrics_router
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.novu.face import FACE as NOVU
 from api.novu.trigger_planning import Triggers
@@ -93,7 +95,9 @@ def create_app(
     # Per credential over the dialect routes, before any body is read (event-apis.md §0.7).
     app.add_middleware(RateLimitMiddleware, limit_per_minute=settings.api.rate_limit_per_minute)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)  # outermost: sees every answer, 413 and 429 included
     app.include_router(health.router)
+    app.include_router(metrics_router)
     for face in FACES:
         for router in face.routers:
             app.include_router(router)

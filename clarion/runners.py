@@ -16,6 +16,8 @@ from store.engine import create_engine
 from store.migrate import upgrade
 from store.realtime import RealtimeBus, make_bus
 
+from .observability.metrics import install_worker_metrics
+
 
 async def migrate_database(settings: Settings) -> None:
     if settings.database_url.startswith("sqlite"):
@@ -77,7 +79,12 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with open_worker(settings) as worker:
-        logging.getLogger(__name__).info("worker polling task queue %r", worker.task_queue)
-        await stop.wait()
+    metrics = install_worker_metrics(settings.observability)
+    try:
+        async with open_worker(settings) as worker:
+            logging.getLogger(__name__).info("worker polling task queue %r", worker.task_queue)
+            await stop.wait()
+    finally:
+        if metrics is not None:
+            metrics.close()
     # Leaving the block drained in-flight activities; a second signal is the default (immediate) exit.

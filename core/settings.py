@@ -13,6 +13,8 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.observability_settings import ObservabilitySettings
+
 PLACEHOLDER_SECRET = "change-me"
 
 
@@ -128,6 +130,7 @@ class Settings(BaseSettings):
     dev: DevSettings = Field(default_factory=DevSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     hub: HubSettings = Field(default_factory=HubSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     # Real-time bus: auto = redis when redis_url is set, else postgres on PostgreSQL, else memory.
     realtime_bus: Literal["auto", "memory", "postgres", "redis"] = "auto"
     redis_url: str = ""

@@ -12,6 +12,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.errors import ServiceUnavailable
+from core import metrics
 from core.payloads import SendPolicy, TriggerInput
 from core.run_identity import TRIGGER_WORKFLOW, trigger_attributes, trigger_summary, trigger_workflow_id
 from core.settings import Settings
@@ -24,6 +25,7 @@ def send_policy(settings: Settings) -> SendPolicy:
 
 async def start_trigger(client: Client, inp: TriggerInput, *, task_queue: str) -> None:
     """Start the trigger workflow; a transactionId seen before is answered without a second run."""
+    workflow = inp.context.workflow.identifier
     try:
         await client.start_workflow(
             TRIGGER_WORKFLOW,
@@ -35,6 +37,9 @@ async def start_trigger(client: Client, inp: TriggerInput, *, task_queue: str) -
             static_summary=trigger_summary(inp),
         )
     except WorkflowAlreadyStartedError:
+        metrics.TRIGGERS.labels(workflow, "duplicate").inc()
         return
     except RPCError as exc:
+        metrics.TRIGGERS.labels(workflow, "unavailable").inc()
         raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
+    metrics.TRIGGERS.labels(workflow, "processed").inc()
