@@ -213,7 +213,7 @@ class DispatchActivities:
             for d, (result, ms) in zip(remaining, results, strict=True):
                 verdict, values = self._record(d, result, ms, candidate, channel, ledger, outcome,
                                                last_attempt=last_attempt, more=more)
-                delivery_attempt(channel.value, provider_id, verdict, values, ms)
+                delivery_attempt(channel.value, provider_id, verdict, values, ms, d.subscriber.subscriber_id)
                 if verdict == "next":
                     next_round.append(d)
                 elif channel != Channel.IN_APP:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from core import metrics
+from core import log_context, metrics
+
+logger = logging.getLogger("clarion.deliveries")
 
 
-def delivery_attempt(channel: str, provider: str, verdict: str, values: dict[str, Any] | None, ms: int) -> None:
+def delivery_attempt(
+    channel: str, provider: str, verdict: str, values: dict[str, Any] | None, ms: int, subscriber_id: str
+) -> None:
     """Count one provider call by the dispatch ledger's verdict: ``next`` is a failover, ``done``
     without final columns a retry, otherwise the message's final status says sent or failed."""
     if verdict == "next":
@@ -17,3 +22,6 @@ def delivery_attempt(channel: str, provider: str, verdict: str, values: dict[str
     else:
         outcome = "sent" if values.get("status") == "sent" else "failed"
     metrics.provider_attempt(channel, provider, outcome, ms / 1000)
+    # One line per delivery: DEBUG when sent (a fan-out to thousands must not flood the logs), WARNING otherwise.
+    logger.log(logging.DEBUG if outcome == "sent" else logging.WARNING, "%s delivery via %s: %s in %d ms",
+               channel, provider, outcome, ms, extra={log_context.SUBSCRIBER_ID: subscriber_id})

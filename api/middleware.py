@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.error_handlers import render_error
+from core import log_context
 
 _SLASHES = re.compile(r"/{2,}")
 
@@ -40,7 +41,8 @@ class RequestIdMiddleware:
                 MutableHeaders(scope=message)["X-Request-Id"] = request_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        with log_context.scope(requestId=request_id):
+            await self.app(scope, receive, send_with_id)
 
 
 class BodyLimitMiddleware:

@@ -16,6 +16,7 @@ from store.engine import create_engine
 from store.migrate import upgrade
 from store.realtime import RealtimeBus, make_bus
 
+from .observability.logs import setup_logging
 from .observability.metrics import install_worker_metrics
 
 
@@ -52,7 +53,7 @@ def _with_embedded_worker(app: FastAPI, settings: Settings, bus: RealtimeBus) ->
 def serve_api(settings: Settings, *, with_worker: bool = False) -> None:
     from api.app import create_app
 
-    logging.basicConfig(level=settings.log_level.upper())
+    setup_logging(settings)
     if with_worker:
         bus = make_bus(settings.realtime_bus, database_url=settings.database_url, redis_url=settings.redis_url)
         app = _with_embedded_worker(create_app(settings, bus=bus), settings, bus)
@@ -63,6 +64,7 @@ def serve_api(settings: Settings, *, with_worker: bool = False) -> None:
         host=settings.api.host,
         port=settings.api.port,
         log_level=settings.log_level,
+        log_config=None,  # uvicorn's loggers go through the root handler of setup_logging (JSON or text)
         access_log=False,
         # RFC 6455 liveness of hub sockets: a ping every 30 s, closed when no pong came within 45 s of it.
         ws_ping_interval=settings.hub.ping_seconds,
@@ -74,7 +76,7 @@ def serve_api(settings: Settings, *, with_worker: bool = False) -> None:
 async def run_worker(settings: Settings) -> None:
     from .worker import open_worker
 
-    logging.basicConfig(level=settings.log_level.upper())
+    setup_logging(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -37,6 +37,7 @@ from workflows.run import RunWorkflow
 from workflows.trigger import TriggerWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 
+from .observability.temporal import worker_interceptors
 from .schedules import ensure_retention_schedule
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def build_worker(
         max_concurrent_activities=settings.worker.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker.max_concurrent_workflow_tasks,
         workflow_runner=SANDBOX,
+        interceptors=worker_interceptors(),
     )
 
 
