@@ -33,7 +33,7 @@ from activities.ledger import Collector, Delivery, Ledger
 from activities.live import LiveEvents
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
-from activities.telemetry import delivery_attempt
+from activities.telemetry import delivery_attempt, provider_span
 from channels import (
     Channel,
     ChannelProvider,
@@ -234,7 +234,8 @@ class DispatchActivities:
             async with gate:
                 started = time.monotonic()
                 try:
-                    result: Any = await provider.send(d.message, idempotency_key=d.key)
+                    with provider_span(provider.channel.value, provider.id):
+                        result: Any = await provider.send(d.message, idempotency_key=d.key)
                 except Exception as exc:  # a plugin may raise anything; the ledger classifies it
                     result = exc
                 return result, round((time.monotonic() - started) * 1000)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, HTTPException, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import SettingsDep
 from core import metrics
 
 router = APIRouter(tags=["observability"])
@@ -16,8 +19,12 @@ UNMATCHED = "<unmatched>"
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-def scrape() -> Response:
-    """Prometheus metrics of this process (of every process sharing ``PROMETHEUS_MULTIPROC_DIR``)."""
+def scrape(settings: SettingsDep, authorization: Annotated[str, Header()] = "") -> Response:
+    """Prometheus metrics of this process (of every process sharing ``PROMETHEUS_MULTIPROC_DIR``);
+    with ``CLARION_OBSERVABILITY__METRICS_TOKEN`` set, only for ``Authorization: Bearer <token>``."""
+    token = settings.observability.metrics_token.get_secret_value()
+    if token and not secrets.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
+        raise HTTPException(401, "Metrics need the bearer token of CLARION_OBSERVABILITY__METRICS_TOKEN")
     return Response(generate_latest(metrics.registry()), media_type=CONTENT_TYPE_LATEST)
 
 

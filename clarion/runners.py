@@ -18,6 +18,7 @@ from store.realtime import RealtimeBus, make_bus
 
 from .observability.logs import setup_logging
 from .observability.metrics import install_worker_metrics
+from .observability.tracing import instrument_app, setup_tracing
 
 
 async def migrate_database(settings: Settings) -> None:
@@ -54,11 +55,16 @@ def serve_api(settings: Settings, *, with_worker: bool = False) -> None:
     from api.app import create_app
 
     setup_logging(settings)
+    tracing = setup_tracing(settings.observability, component="api")
     if with_worker:
+        # The embedded worker's metrics are on the API's /metrics; the SDK's have their own port.
+        install_worker_metrics(settings.observability, serve=False)
         bus = make_bus(settings.realtime_bus, database_url=settings.database_url, redis_url=settings.redis_url)
         app = _with_embedded_worker(create_app(settings, bus=bus), settings, bus)
     else:
         app = create_app(settings)
+    if tracing is not None:
+        instrument_app(app)
     uvicorn.run(
         app,
         host=settings.api.host,
@@ -81,6 +87,7 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    setup_tracing(settings.observability, component="worker")
     metrics = install_worker_metrics(settings.observability)
     try:
         async with open_worker(settings) as worker:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class ObservabilitySettings(BaseModel):
@@ -16,6 +16,9 @@ class ObservabilitySettings(BaseModel):
     # The Temporal SDK's runtime metrics (schedule-to-start latency = queue lag) of a worker; 0 = off.
     temporal_metrics_port: int = Field(default=9465, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
+    # The API's /metrics shows workflow identifiers of every environment: set a token (Prometheus'
+    # bearer_token) unless the route is reachable only from inside the deployment.
+    metrics_token: SecretStr = SecretStr("")
     # OTLP/HTTP traces endpoint (e.g. http://jaeger:4318/v1/traces); empty = tracing off, at no cost.
     otlp_endpoint: str = ""
     service_name: str = "clarion"

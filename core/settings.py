@@ -111,6 +111,7 @@ class DevSettings(BaseModel):
     temporal_ui_port: int = 8233
     smtp_port: int = 2525
     demo_api_key: SecretStr | None = None
+    temporal_retention_hours: int = Field(default=168, ge=24)
 
 
 class Settings(BaseSettings):

@@ -43,12 +43,12 @@ def temporal_runtime(host: str, port: int) -> Runtime:
     ))
 
 
-def install_worker_metrics(settings: ObservabilitySettings) -> MetricsServer | None:
-    """Start a worker process's endpoints: call before its Temporal client connects, since clients
-    take the default runtime when they are created."""
+def install_worker_metrics(settings: ObservabilitySettings, *, serve: bool = True) -> MetricsServer | None:
+    """Start a worker process's endpoints (``serve=False``: only the SDK's, for a worker inside the API
+    process); call before its Temporal client connects, since clients take the default runtime."""
     if settings.temporal_metrics_port:
         Runtime.set_default(temporal_runtime(settings.metrics_host, settings.temporal_metrics_port),
                             error_if_already_set=False)
-    if settings.worker_metrics_port:
+    if serve and settings.worker_metrics_port:
         return serve_metrics(settings.metrics_host, settings.worker_metrics_port)
     return None

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
 
+from clarion.observability.tracing import setup_tracing
+from core.observability_settings import ObservabilitySettings
 from tests.pipeline.conftest import smtp  # noqa: F401  (a fixture)
 
 
@@ -25,3 +29,13 @@ async def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float
         response = await client.get(url)
     assert response.status_code == 200, response.text
     return samples(response.text)
+
+
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    """Tracing on for the rest of the session, as the composition root sets it up, into memory
+    (OpenTelemetry allows one global tracer provider per process)."""
+    exporter = InMemorySpanExporter()
+    provider = setup_tracing(ObservabilitySettings(), component="test", exporter=exporter)
+    assert provider is not None
+    return exporter

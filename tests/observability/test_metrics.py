@@ -3,7 +3,6 @@ on the API's ``/metrics``, the worker's metrics port and the Temporal SDK runtim
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import uuid
 
@@ -103,4 +102,18 @@ async def test_metrics_route_is_in_openapi_and_serves_text(engine: AsyncEngine) 
     assert value(samples(again.text), "clarion_http_requests_total", route="<unmatched>", method="GET",
                  status="404") >= 1
     assert "/metrics" in app.openapi()["paths"]
-    await asyncio.sleep(0)
+
+
+async def test_a_metrics_token_guards_the_route(engine: AsyncEngine) -> None:
+    from api.app import create_app
+    from core.observability_settings import ObservabilitySettings
+    from core.settings import Settings
+
+    settings = Settings(mode="dev", observability=ObservabilitySettings(metrics_token="scrape-me"))
+    app = create_app(settings, sessions=make_sessions(engine))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        missing = await client.get("/metrics")
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        right = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert (missing.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
+    assert "clarion_http_requests_total" in right.text
