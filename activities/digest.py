@@ -22,6 +22,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from activities.heartbeat import heartbeating
 from activities.ledger import Ledger
 from activities.step_recipients import close_later_channel_steps, in_run, step_jobs, write
+from core import metrics
 from core.action_payloads import (
     ActionResult,
     DigestCloseInput,
@@ -53,7 +54,9 @@ class DigestActivities:
         """Hand each recipient's event to its digest group (or, for a look-back digest with no
         recent event, let it continue alone)."""
         async with heartbeating():
-            return await self._enter(inp)
+            result = await self._enter(inp)
+        metrics.action_outcome("digest", passed=len(result.passed), merged=len(result.left))
+        return result
 
     async def _enter(self, inp: DigestEnterInput) -> ActionResult:
         ctx = inp.context

@@ -36,6 +36,7 @@ from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
 from activities.transmission import Transmitter
 from activities.unknown_outcome import policy_for, settle
+from activities.telemetry import delivery_attempt
 from channels import (
     Channel,
     ChannelProvider,
@@ -211,6 +212,7 @@ class DispatchActivities:
             for d, (result, ms) in zip(remaining, results, strict=True):
                 verdict, values = self._record(d, result, ms, candidate, channel, ledger, outcome,
                                                last_attempt=last_attempt, more=more)
+                delivery_attempt(channel.value, provider_id, verdict, values, ms, d.subscriber.subscriber_id)
                 if verdict == "next":
                     next_round.append(d)
                 elif channel != Channel.IN_APP:

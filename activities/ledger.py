@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from activities.telemetry import current_trace_id
 from channels import InAppMessage
 from store.models import Notification, Subscriber
 
@@ -40,7 +41,7 @@ class Ledger:
         self.details.append({
             "environment_id": n.environment_id, "notification_id": n.id, "job_id": job_id,
             "subscriber_id": n.subscriber_id, "transaction_id": n.transaction_id, "step_id": self.step_id,
-            "status": status,
+            "status": status, "trace_id": current_trace_id(),
             "detail": detail, **extra,
         })
 

@@ -15,7 +15,7 @@ from temporalio import activity
 
 from core.payloads import StepInput
 from store import delivery_ledger as deliveries
-from store import inbox_counts
+from store import inbox_counts, retention
 from store.engine import Sessions
 from store.models import Message, Notification
 from store.realtime import NullBus, RealtimeBus, event_id_for
@@ -65,6 +65,7 @@ class LiveEvents:
     def __init__(self, *, bus: RealtimeBus | None, sessions: Sessions) -> None:
         self._bus = bus or NullBus()
         self._sessions = sessions
+        self.sessions = sessions
 
     @property
     def bus(self) -> RealtimeBus:
@@ -155,6 +156,10 @@ class LiveActivities:
 
     @activity.defn
     async def publish_run_closed(self, inp: RunClosed) -> None:
+        # The run's notifications may now age out (store/retention.py); until then the sweep keeps them.
+        async with self._live.sessions() as session, session.begin():
+            await retention.close_run(session=session, environment_id=uuid.UUID(inp.environment_id),
+                                      transaction_id=inp.transaction_id, outcome=inp.outcome)
         if not self._live.enabled:
             return
         body: dict[str, Any] = {"transactionId": inp.transaction_id, "workflowIdentifier": inp.workflow_identifier,

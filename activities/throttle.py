@@ -19,6 +19,7 @@ from temporalio import activity
 from activities.heartbeat import heartbeating
 from activities.ledger import Ledger
 from activities.step_recipients import close_later_channel_steps, in_run, step_jobs, write
+from core import metrics
 from core.action_payloads import ActionResult, ThrottleInput
 from core.paths import read_path
 from store import action_state
@@ -55,7 +56,9 @@ class ThrottleActivities:
     async def throttle(self, inp: ThrottleInput) -> ActionResult:
         """Let through the recipients whose scope has room in its window; the rest leave the run."""
         async with heartbeating():
-            return await self._throttle(inp)
+            result = await self._throttle(inp)
+        metrics.action_outcome("throttle", passed=len(result.passed), throttled=len(result.left))
+        return result
 
     async def _throttle(self, inp: ThrottleInput) -> ActionResult:
         ctx = inp.context

@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from activities.telemetry import provider_span
 from channels import ChannelProvider, SendResult
 from store import delivery_ledger as deliveries
 from store.engine import Sessions
@@ -41,7 +42,8 @@ class Transmitter:
                     await deliveries.finish_messages(session=session, updates=updates)
         started = time.monotonic()
         try:
-            result: Any = await provider.send(message, idempotency_key=key)
+            with provider_span(provider.channel.value, provider.id):
+                result: Any = await provider.send(message, idempotency_key=key)
         except Exception as exc:  # a plugin may raise anything; the ledger classifies it
             result = exc
         ms = round((time.monotonic() - started) * 1000)

@@ -19,6 +19,7 @@ from activities.heartbeat import heartbeating
 from channels.errors import DeliveryError, PermanentDeliveryError
 from channels.outbound import OutboundSender
 from channels.signing import signature_headers
+from core import metrics
 from core.publishing_payloads import AttemptInput, AttemptResult, FinishInput
 from store import publishing, webhooks
 from store.base import utcnow
@@ -121,6 +122,7 @@ class WebhookActivities:
             await self._bus.publish(delivery.environment_id, "webhook.delivery.failed", view,
                                     message="WEBHOOK_DELIVERY_FAILED", event_id=event_id_for(inp.attempt_key))
         outcome = "succeeded" if succeeded else "gone" if status == 410 else "failed"
+        metrics.WEBHOOK_ATTEMPTS.labels(outcome).inc()
         return AttemptResult(outcome=outcome, retry_after_seconds=wait)
 
     @activity.defn

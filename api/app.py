@@ -17,6 +17,8 @@ from api.error_handlers import install_error_handlers
 from api.faces import Face, FaceTable
 from api.idempotency import IdempotencyMiddleware
 from api.json_guard import JsonGuardMiddleware
+from api.metrics import HttpMetricsMiddleware
+from api.metrics import router as metrics_router
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.novu.face import FACE as NOVU
 from api.novu.inbox.live import InboxSockets
@@ -100,10 +102,13 @@ def create_app(
     # Per credential over the dialect routes, before any body is read (event-apis.md §0.7).
     app.add_middleware(RateLimitMiddleware, limit_per_minute=settings.api.rate_limit_per_minute)
     app.add_middleware(RequestIdMiddleware)
-    # Outermost: a preflight is answered before anything else looks at it (api/cors.py).
+    # A preflight is answered before anything but the metrics looks at it (api/cors.py).
     app.add_middleware(CorsMiddleware, defaults=settings.default_cors_origins,
                        sessions=lambda: getattr(getattr(app.state, "services", None), "sessions", None))
+    # Outermost of all: sees every answer, 413 and 429 included.
+    app.add_middleware(HttpMetricsMiddleware)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     for face in FACES:
         for router in face.routers:
             app.include_router(router)

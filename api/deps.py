@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.auth import KeyCache, Principal, resolve_principal, scope_checker
 from api.operations.workflow_cache import WorkflowCache
 from api.resources import Services
+from core import log_context
 from core.settings import Settings
 from templates.renderer import TemplateRenderer
 
@@ -52,6 +53,7 @@ async def authenticate(request: Request, session: SessionDep) -> Principal:
     cache: KeyCache = request.app.state.key_cache
     principal = await resolve_principal(request, session, cache)
     request.state.principal = principal
+    log_context.bind(environmentId=str(principal.environment_id))
     return principal
 
 

@@ -7,17 +7,20 @@ import uuid
 from collections.abc import Callable
 
 from fastapi import HTTPException
+from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.error_handlers import render_error
+from core import log_context
 
 _SLASHES = re.compile(r"/{2,}")
 
 
 class RequestIdMiddleware:
-    """Gives every request an ``X-Request-Id`` (kept when the client sent one)."""
+    """Gives every request an ``X-Request-Id`` (kept when the client sent one), and with tracing on an
+    ``X-Trace-Id``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,10 +40,14 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = request_id
+                if (span := trace.get_current_span().get_span_context()).is_valid:
+                    headers["X-Trace-Id"] = format(span.trace_id, "032x")  # find the trace in Jaeger/Tempo
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        with log_context.scope(requestId=request_id):
+            await self.app(scope, receive, send_with_id)
 
 
 class BodyLimitMiddleware:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.parallels.hub import Hub
@@ -33,6 +34,8 @@ async def connect_temporal(settings: Settings, *, lazy: bool = True) -> Client:
         namespace=settings.temporal.namespace,
         data_converter=pydantic_data_converter,
         lazy=lazy,
+        # Traces cross into workflows and activities (a worker takes its client's interceptors too).
+        interceptors=[TracingInterceptor()] if settings.observability.otlp_endpoint else [],
     )
 
 

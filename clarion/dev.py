@@ -95,7 +95,21 @@ def child_environment(settings: Settings) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # Two dev instances side by side would both claim the SDK metrics port; opt in by setting it.
+    env.setdefault("CLARION_OBSERVABILITY__TEMPORAL_METRICS_PORT", "0")
     return env
+
+
+def set_namespace_retention(settings: Settings, data: Path) -> None:
+    """Keep closed runs' histories for ``CLARION_DEV__TEMPORAL_RETENTION_HOURS`` (the dev server's own
+    default is one day); the compose file sets the production namespace's retention."""
+    with (data / "temporal.log").open("ab") as log:
+        subprocess.run(
+            [temporal_binary(), "operator", "namespace", "update", "--namespace", settings.temporal.namespace,
+             "--retention", f"{settings.dev.temporal_retention_hours}h",
+             "--address", f"127.0.0.1:{settings.dev.temporal_port}"],
+            check=True, stdout=log, stderr=subprocess.STDOUT, timeout=30,
+        )
 
 
 def run_dev(settings: Settings) -> int:
@@ -136,6 +150,7 @@ def run_dev(settings: Settings) -> int:
             "temporal.log",
         )
         _wait_port("127.0.0.1", settings.dev.temporal_port, 60, temporal)
+        set_namespace_retention(settings, data)
         me = [sys.executable, "-m", "clarion"]
         sink = start(
             [*me, "smtp-sink", "--port", str(settings.dev.smtp_port), "--folder", str(data / "mail")],

@@ -16,6 +16,10 @@ from store.engine import create_engine
 from store.migrate import upgrade
 from store.realtime import RealtimeBus, make_bus
 
+from .observability.logs import setup_logging
+from .observability.metrics import install_worker_metrics
+from .observability.tracing import instrument_app, setup_tracing
+
 
 async def migrate_database(settings: Settings) -> None:
     if settings.database_url.startswith("sqlite"):
@@ -50,17 +54,23 @@ def _with_embedded_worker(app: FastAPI, settings: Settings, bus: RealtimeBus) ->
 def serve_api(settings: Settings, *, with_worker: bool = False) -> None:
     from api.app import create_app
 
-    logging.basicConfig(level=settings.log_level.upper())
+    setup_logging(settings)
+    tracing = setup_tracing(settings.observability, component="api")
     if with_worker:
+        # The embedded worker's metrics are on the API's /metrics; the SDK's have their own port.
+        install_worker_metrics(settings.observability, serve=False)
         bus = make_bus(settings.realtime_bus, database_url=settings.database_url, redis_url=settings.redis_url)
         app = _with_embedded_worker(create_app(settings, bus=bus), settings, bus)
     else:
         app = create_app(settings)
+    if tracing is not None:
+        instrument_app(app)
     uvicorn.run(
         app,
         host=settings.api.host,
         port=settings.api.port,
         log_level=settings.log_level,
+        log_config=None,  # uvicorn's loggers go through the root handler of setup_logging (JSON or text)
         access_log=False,
         # RFC 6455 liveness of hub sockets: a ping every 30 s, closed when no pong came within 45 s of it.
         ws_ping_interval=settings.hub.ping_seconds,
@@ -72,12 +82,18 @@ def serve_api(settings: Settings, *, with_worker: bool = False) -> None:
 async def run_worker(settings: Settings) -> None:
     from .worker import open_worker
 
-    logging.basicConfig(level=settings.log_level.upper())
+    setup_logging(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with open_worker(settings) as worker:
-        logging.getLogger(__name__).info("worker polling task queue %r", worker.task_queue)
-        await stop.wait()
+    setup_tracing(settings.observability, component="worker")
+    metrics = install_worker_metrics(settings.observability)
+    try:
+        async with open_worker(settings) as worker:
+            logging.getLogger(__name__).info("worker polling task queue %r", worker.task_queue)
+            await stop.wait()
+    finally:
+        if metrics is not None:
+            metrics.close()
     # Leaving the block drained in-flight activities; a second signal is the default (immediate) exit.

@@ -40,6 +40,7 @@ from workflows.trigger import TriggerWorkflow
 from workflows.webhooks import WebhookDeliveryWorkflow
 
 from .connect import connect_until_up
+from .observability.temporal import worker_interceptors
 from .schedules import ensure_retention_schedule
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def build_worker(
         workflow_runner=SANDBOX,
         # A deploy is a SIGTERM, not a crash: in-flight sends finish before activities are cancelled.
         graceful_shutdown_timeout=timedelta(seconds=settings.worker.graceful_shutdown_seconds),
+        interceptors=worker_interceptors(),
     )
 
 

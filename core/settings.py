@@ -13,6 +13,8 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.observability_settings import ObservabilitySettings
+
 PLACEHOLDER_SECRET = "change-me"
 UnknownOutcomePolicy = Literal["at_least_once", "at_most_once"]
 UNKNOWN_OUTCOME_DEFAULTS: dict[str, UnknownOutcomePolicy] = {
@@ -124,6 +126,7 @@ class DevSettings(BaseModel):
     temporal_ui_port: int = 8233
     smtp_port: int = 2525
     demo_api_key: SecretStr | None = None
+    temporal_retention_hours: int = Field(default=168, ge=24)
 
 
 class Settings(BaseSettings):
@@ -143,6 +146,7 @@ class Settings(BaseSettings):
     dev: DevSettings = Field(default_factory=DevSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     hub: HubSettings = Field(default_factory=HubSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     # Real-time bus: auto = redis when redis_url is set, else postgres on PostgreSQL, else memory.
     realtime_bus: Literal["auto", "memory", "postgres", "redis"] = "auto"
     redis_url: str = ""

@@ -127,5 +127,6 @@ async def add_details(*, session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     await insert_many_ignoring_conflicts(
         session=session, model=ExecutionDetail,
         rows=[{"id": uuid.uuid4(), "created_at": now, "source": "internal", "provider_id": None, "raw": None,
-               "channel": None, "step_id": None, "job_id": None, "duration_ms": None, **row} for row in rows],
+               "channel": None, "step_id": None, "job_id": None, "duration_ms": None, "trace_id": None,
+               **row} for row in rows],
     )

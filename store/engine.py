@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -28,7 +29,8 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, schema: 
         kwargs["pool_pre_ping"] = True
         if schema:
             kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    engine = create_async_engine(url, **kwargs)
+    # Looked up on the module at each call, so an instrumentation installed later wraps it (database spans).
+    engine = sa_asyncio.create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

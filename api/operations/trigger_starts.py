@@ -6,15 +6,20 @@ workflow or activity code.
 
 from __future__ import annotations
 
+import logging
+
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.errors import ServiceUnavailable
+from core import log_context, metrics
 from core.payloads import SendPolicy, TriggerInput
 from core.run_identity import TRIGGER_WORKFLOW, trigger_attributes, trigger_summary, trigger_workflow_id
 from core.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def send_policy(settings: Settings) -> SendPolicy:
@@ -24,6 +29,8 @@ def send_policy(settings: Settings) -> SendPolicy:
 
 async def start_trigger(client: Client, inp: TriggerInput, *, task_queue: str) -> None:
     """Start the trigger workflow; a transactionId seen before is answered without a second run."""
+    workflow = inp.context.workflow.identifier
+    log_context.bind(transactionId=inp.context.transaction_id, workflow=workflow)
     try:
         await client.start_workflow(
             TRIGGER_WORKFLOW,
@@ -35,6 +42,11 @@ async def start_trigger(client: Client, inp: TriggerInput, *, task_queue: str) -
             static_summary=trigger_summary(inp),
         )
     except WorkflowAlreadyStartedError:
+        metrics.TRIGGERS.labels(workflow, "duplicate").inc()
+        logger.info("trigger ignored: its transactionId started a run before")
         return
     except RPCError as exc:
+        metrics.TRIGGERS.labels(workflow, "unavailable").inc()
         raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
+    metrics.TRIGGERS.labels(workflow, "processed").inc()
+    logger.info("trigger started for %d subscriber(s) and %d topic(s)", len(inp.subscribers), len(inp.topic_keys))

@@ -17,6 +17,7 @@ class Notification(Base):
     __table_args__ = (
         UniqueConstraint("environment_id", "transaction_id", "subscriber_id"),
         Index("ix_notifications_env_created", "environment_id", "created_at"),
+        Index("ix_notifications_created", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -71,6 +72,8 @@ class ExecutionDetail(Base):
     provider_id: Mapped[str | None] = mapped_column(String(100))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     raw: Mapped[dict[str, Any] | None]
+    # The OpenTelemetry trace this step ran in (tracing on), to find it in Jaeger or Tempo.
+    trace_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -81,6 +84,7 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_feed", "environment_id", "subscriber_pk", "channel", "created_at"),
         Index("ix_messages_transaction", "environment_id", "transaction_id"),
+        Index("ix_messages_read_at", "read_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -11,7 +11,7 @@ from core.settings import Settings
 from store.engine import make_sessions
 from tests.factories import two_environments
 
-PUBLIC = {"/health", "/ready"}
+PUBLIC = {"/health", "/ready", "/metrics"}  # /metrics: its own token (tests/observability)
 
 
 async def test_every_route_refuses_or_hides_a_foreign_environment(engine, temporal_env):

@@ -115,6 +115,7 @@ class ExecutionDetailDto(_Dto):
     source: DetailSource
     created_at: datetime = Field(alias="createdAt")
     raw: str | None
+    trace_id: str | None = Field(alias="traceId", description="OpenTelemetry trace of this step (tracing on)")
 
 
 class JobDto(_Dto):
@@ -147,6 +148,7 @@ class NotificationDto(_Dto):
     payload: dict[str, Any]
     tags: list[str]
     temporal_url: str = Field(alias="temporalUrl")
+    trace_id: str | None = Field(alias="traceId", description="OpenTelemetry trace of the run (tracing on)")
 
 
 class ActivitiesResponse(_Dto):
@@ -182,6 +184,7 @@ class ExecutionDetailsItemDto(_Dto):
     is_retry: bool = Field(alias="isRetry")
     created_at: datetime = Field(alias="createdAt")
     raw: str | None
+    trace_id: str | None = Field(alias="traceId", description="OpenTelemetry trace of this step (tracing on)")
 
 
 class ExecutionDetailsEnvelope(_Dto):
@@ -207,6 +210,7 @@ def _detail_fields(detail: ExecutionDetail, fallback_provider: str | None) -> di
         "source": _DETAIL_SOURCES.get(detail.source.lower(), "Internal"),
         "created_at": detail.created_at,
         "raw": _raw(detail.raw),
+        "trace_id": detail.trace_id,
     }
 
 
@@ -265,6 +269,7 @@ def notification_dto(view: NotificationView, *, organization_id: str, temporal: 
         payload=n.payload,
         tags=list(workflow.tags) if workflow else [],
         temporal_url=url,
+        trace_id=next((d.trace_id for j in view.jobs for d in j.details if d.trace_id), None),
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from api.parallels.hub import catalogue
 from api.parallels.hub.client import HubClient, frame
+from core import metrics
 from core.settings import HubSettings
 from store import ws_clients
 from store.base import utcnow
@@ -78,12 +79,14 @@ class Hub:
 
     async def add(self, client: HubClient) -> None:
         self.clients[client.id] = client
+        metrics.WEBSOCKETS.labels(client.kind).inc()
         self._reindex(client, [], client.subscriptions)
         await self._write(client)
 
     async def remove(self, client: HubClient) -> None:
         if self.clients.pop(client.id, None) is None:
             return
+        metrics.WEBSOCKETS.labels(client.kind).dec()
         self._reindex(client, client.subscriptions, [])
         sent, dropped = self._closed.get(client.environment_id, (0, 0))
         self._closed[client.environment_id] = (sent + client.messages_sent, dropped + client.dropped)

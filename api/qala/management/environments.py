@@ -12,6 +12,8 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import Forbidden, NotFound
 from api.qala.http import both, optional_str, problem, read_json, read_object
 from api.qala.management.common import own_key
+from core import retention
+from core.retention import RetentionPolicy
 from core.settings import Settings
 from store import tenancy
 from store.models import ApiKey, Environment
@@ -35,12 +37,16 @@ async def usable(session: AsyncSession, key: ApiKey) -> list[Environment]:
 async def view(session: AsyncSession, env: Environment, settings: Settings) -> dict[str, Any]:
     project = await tenancy.get_project(session=session, project_id=env.project_id)
     org = await tenancy.get_organization(session=session, organization_id=env.organization_id)
+    policy = RetentionPolicy.of(env.settings)
     return {
         "id": str(env.id), "name": env.name, "slug": env.slug, "projectId": str(env.project_id),
         "projectSlug": project.slug if project else None, "organizationId": str(env.organization_id),
         "organizationSlug": org.slug if org else None, "region": None, "environmentType": environment_type(env),
         "isSchemaValidationEnabled": bool(env.settings.get("isSchemaValidationEnabled", True)),
         "allowInsecureWebhooks": bool(env.settings.get("allowInsecureWebhooks", settings.mode == "dev")),
+        # How long the activity feed and read inbox messages are kept (core/retention.py).
+        "activityFeedRetentionDays": policy.activity_feed.days,
+        "readMessageRetentionDays": policy.read_messages.days,
     }
 
 
@@ -80,6 +86,11 @@ async def update_environment(environment_id: str, request: Request, session: Ses
             if not isinstance(body[flag], bool):
                 raise problem(flag, f"The {flag} field must be a boolean.")
             changed[flag] = body[flag]
+    for key in retention.KEYS:
+        if key in body:
+            if (why := retention.problem(key, body[key])) is not None:
+                raise problem(key, why)
+            changed[key] = body[key]
     if name:
         env.name = name
     env.settings = changed
