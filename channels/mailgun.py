@@ -12,7 +12,7 @@ import binascii
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from channels import _email_api, _http
 from channels.base import Capabilities, Channel, ChannelProvider, CheckResult, SendResult
@@ -28,6 +28,8 @@ class MailgunConfig(_email_api.EmailApiConfig):
     domain: str
     region: Literal["us", "eu"] = "us"
     base_url: str | None = None
+    # The HTTP webhook signing key (Mailgun: Sending → Webhooks), to verify delivery events.
+    webhook_signing_key: SecretStr | None = None
 
 
 class MailgunProvider(ChannelProvider[MailgunConfig, EmailMessage]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from channels import _email_api, _http
 from channels.base import Capabilities, Channel, ChannelProvider, CheckResult, SendResult
@@ -23,6 +23,8 @@ class PostmarkConfig(_email_api.EmailApiConfig):
 
     message_stream: str = "outbound"
     base_url: str = "https://api.postmarkapp.com"
+    # The basic-auth password of the webhook URL configured in Postmark (Postmark signs nothing).
+    webhook_password: SecretStr | None = None
 
 
 class PostmarkProvider(ChannelProvider[PostmarkConfig, EmailMessage]):

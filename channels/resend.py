@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from channels import _email_api, _http
 from channels.base import Capabilities, Channel, ChannelProvider, CheckResult, SendResult
@@ -24,6 +24,8 @@ class ResendConfig(_email_api.EmailApiConfig):
     """A Resend API key (``re_...``) and a sender on a verified domain."""
 
     base_url: str = "https://api.resend.com"
+    # The webhook's signing secret (``whsec_...``) from Resend's dashboard.
+    webhook_secret: SecretStr | None = None
 
 
 class ResendProvider(ChannelProvider[ResendConfig, EmailMessage]):

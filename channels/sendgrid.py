@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from channels import _email_api, _http
 from channels.base import Capabilities, Channel, ChannelProvider, CheckResult, SendResult
@@ -22,6 +22,9 @@ class SendgridConfig(_email_api.EmailApiConfig):
     """A SendGrid API key with the ``mail.send`` scope and a verified sender."""
 
     base_url: str = "https://api.sendgrid.com"
+    webhook_verification_key: str | None = Field(
+        default=None, description="The Signed Event Webhook's public key (base64), to verify delivery events."
+    )
 
 
 class SendgridProvider(ChannelProvider[SendgridConfig, EmailMessage]):

@@ -19,7 +19,7 @@ import httpx
 from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
 from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
 from botocore.credentials import Credentials  # type: ignore[import-untyped]
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from channels import _email_api, _http
 from channels.base import Capabilities, Channel, ChannelProvider, CheckResult, SendResult
@@ -37,6 +37,8 @@ class SesConfig(_email_api.EmailApiConfig):
     region: str = "us-east-1"
     configuration_set: str | None = None
     base_url: str | None = None  # defaults to https://email.{region}.amazonaws.com
+    # SNS topics whose notifications Clarion accepts for this integration (empty: any, once signed).
+    sns_topic_arns: list[str] = Field(default_factory=list)
 
 
 class SesProvider(ChannelProvider[SesConfig, EmailMessage]):

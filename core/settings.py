@@ -43,6 +43,9 @@ class ApiSettings(BaseModel):
     idempotency_ttl_hours: int = 24
     # Requests per minute per credential over the dialect routes, per API process; 0 = off (event-apis.md §0.7).
     rate_limit_per_minute: int = Field(default=600, ge=0)
+    # The URL providers and mail clients reach this API at (Twilio signs it; List-Unsubscribe links use it).
+    # Empty: the URL of the incoming request.
+    public_url: str = ""
 
 
 class SmtpSettings(BaseModel):
@@ -100,6 +103,8 @@ class WebhookSettings(BaseModel):
     window_seconds: float = Field(default=86_400, gt=0)
     timeout_seconds: float = Field(default=30, gt=0)
     connect_timeout_seconds: float = Field(default=10, gt=0)
+    # SNS signing certificates and subscription confirmations are fetched only from matching URLs.
+    sns_url_pattern: str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
 
 
 class DevSettings(BaseModel):

@@ -16,6 +16,7 @@ from api.novu.routes import (
     notifications,
     preferences_v1,
     preferences_v2,
+    provider_webhooks,
     subscriber_credentials,
     subscribers_v1,
     subscribers_v2,
@@ -24,6 +25,7 @@ from api.novu.routes import (
     topics_v1,
     topics_v2,
     translations,
+    webhook_endpoints,
     workflows,
 )
 
@@ -33,5 +35,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         environments, events, workflows, notifications, execution_details, feed_v1, inbox_v2, messages,
         integrations, layouts, translations, tenant_workflows, subscribers_v1, subscribers_v2,
         subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1, topics_v2,
+        provider_webhooks, webhook_endpoints,
     )
 )
