@@ -8,7 +8,7 @@ import uuid
 from temporalio import activity
 
 from core.publishing_payloads import DeliveryStart, FanOutInput
-from store import publishing, webhooks
+from store import lifecycle_endpoints, publishing, webhooks
 from store.engine import Sessions
 from store.realtime import RealtimeBus, event_id_for
 
@@ -38,20 +38,26 @@ class PublishingActivities:
         env = uuid.UUID(inp.environment_id)
         starts: list[DeliveryStart] = []
         async with self._sessions() as session, session.begin():
-            matches = await publishing.matching_subscriptions(
-                session=session, environment_id=env, topic_keys=inp.topics, event_type=inp.type,
-                audiences=inp.audiences,
-            )
-            for topic, sub in matches:
+            if inp.lifecycle:
+                endpoints = await lifecycle_endpoints.wanting(session=session, environment_id=env, event_type=inp.type)
+                matches = [(lifecycle_endpoints.TOPIC, sub) for sub in endpoints]
+            else:
+                matches = [(topic.key, sub) for topic, sub in await publishing.matching_subscriptions(
+                    session=session, environment_id=env, topic_keys=inp.topics, event_type=inp.type,
+                    audiences=inp.audiences,
+                )]
+            for topic_key, sub in matches:
                 workflow_id = f"wh:{sub.id}:{inp.event_id}"
                 row = await webhooks.create_delivery(
                     session=session, environment_id=env, subscription=sub, event_id=inp.event_id,
-                    event_type=inp.type, topic=topic.key, status="pending" if sub.enabled else "skipped",
+                    event_type=inp.type, topic=topic_key, status="pending" if sub.enabled else "skipped",
                     workflow_id=workflow_id if sub.enabled else None,
                 )
                 if row.status == "pending" and row.replays == 0:
                     starts.append(DeliveryStart(delivery_id=str(row.id), subscription_id=str(sub.id),
                                                 workflow_id=workflow_id, max_attempts=row.max_attempts))
+        if inp.lifecycle:
+            return starts  # Clarion's own events reach the hub through their own channels
         if is_reserved(inp.type):
             log.warning("event type %r collides with a reserved hub name: not sent on the hub", inp.type)
         else:

@@ -32,6 +32,8 @@ class FanOutInput(BaseModel):
     topics: list[str]
     audiences: list[str] | None = None
     data: Any = None
+    # A Clarion lifecycle event (message.delivered, ...): for the environment's lifecycle endpoints, not topics.
+    lifecycle: bool = False
 
 
 class DeliveryStart(BaseModel):

@@ -53,6 +53,9 @@ class ApiSettings(BaseModel):
     # Browser origins allowed to call the API (CORS), besides each environment's own list; unset means
     # "*" in dev mode and none in production. Example: CLARION_API__CORS_ORIGINS='["https://app.example.com"]'.
     cors_origins: list[str] | None = None
+    # The URL providers and mail clients reach this API at (Twilio signs it; List-Unsubscribe links use it).
+    # Empty: the URL of the incoming request.
+    public_url: str = ""
 
 
 class SmtpSettings(BaseModel):
@@ -117,6 +120,8 @@ class WebhookSettings(BaseModel):
     window_seconds: float = Field(default=86_400, gt=0)
     timeout_seconds: float = Field(default=30, gt=0)
     connect_timeout_seconds: float = Field(default=10, gt=0)
+    # SNS signing certificates and subscription confirmations are fetched only from matching URLs.
+    sns_url_pattern: str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
 
 
 class DevSettings(BaseModel):

@@ -3,6 +3,7 @@
 from store.models.actions import ActionLock, CancelledTransaction, DigestEntry, ThrottleClaim
 from store.models.activity import ExecutionDetail, Job, Message, Notification
 from store.models.content import Layout, TenantWorkflowOverride, Translation, TranslationSettings
+from store.models.delivery import ProviderEvent, SendRateBucket
 from store.models.idempotency import IdempotencyRecord
 from store.models.integrations import Integration
 from store.models.publishing import (
@@ -37,8 +38,10 @@ __all__ = [
     "Occurrence",
     "Organization",
     "Project",
+    "ProviderEvent",
     "PublishedEvent",
     "RealtimeOutbox",
+    "SendRateBucket",
     "SessionToken",
     "StreamMessage",
     "StreamTopic",

@@ -85,6 +85,8 @@ class Message(Base):
         Index("ix_messages_feed", "environment_id", "subscriber_pk", "channel", "created_at"),
         Index("ix_messages_transaction", "environment_id", "transaction_id"),
         Index("ix_messages_read_at", "read_at"),
+        # Provider delivery events find their message by the provider's id.
+        Index("ix_messages_provider_message_id", "provider_message_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, new_id, utcnow
@@ -30,5 +30,8 @@ class Integration(Base):
     credentials: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
     primary: Mapped[bool] = mapped_column(default=False)
+    # Send-rate limit shared by every worker (None: unlimited); ``burst`` defaults to one second's worth.
+    max_per_second: Mapped[float | None] = mapped_column(Float)
+    burst: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

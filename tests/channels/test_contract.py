@@ -18,6 +18,7 @@ import standardwebhooks
 from pydantic import BaseModel
 
 from channels import (
+    Attachment,
     ChatMessage,
     DeliveryError,
     EmailMessage,
@@ -36,9 +37,14 @@ from channels.expo_push import ExpoPushProvider
 from channels.fcm_push import FcmPushProvider
 from channels.http_sms import HttpSmsProvider
 from channels.in_app import InAppProvider
+from channels.mailgun import MailgunProvider
 from channels.mattermost_webhook import MattermostWebhookProvider
 from channels.msteams_webhook import MsTeamsWebhookProvider
+from channels.postmark import PostmarkProvider
 from channels.registry import ChannelRegistry
+from channels.resend import ResendProvider
+from channels.sendgrid import SendgridProvider
+from channels.ses import SesProvider
 from channels.slack_bot import SlackBotProvider
 from channels.slack_webhook import SlackWebhookProvider
 from channels.smtp import SmtpProvider
@@ -184,6 +190,99 @@ def _in_app(env: Env, _: list[Any], result: SendResult) -> None:
     assert result.provider_message_id == "stored-1"
 
 
+MAIL = EmailMessage(
+    to=["ada@example.com"], cc=["bob@example.com"], subject="Welcome", html="<p>Hello</p>", text="Hello",
+    headers={"X-Campaign": "spring"},
+    attachments=[Attachment(filename="a.txt", content_base64=base64.b64encode(b"hi").decode(), mime_type="text/plain")],
+)
+MAIL_CONFIG = {"api_key": "mail-secret", "from_address": "noreply@clarion.example", "from_name": "Clarion"}
+
+
+def _sendgrid(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert (req.method, req.path) == ("POST", "/v3/mail/send")
+    assert req.headers["authorization"] == "Bearer mail-secret"
+    body = req.json()
+    assert body["personalizations"] == [{"to": [{"email": "ada@example.com"}], "cc": [{"email": "bob@example.com"}]}]
+    assert body["from"] == {"email": "noreply@clarion.example", "name": "Clarion"}
+    assert body["content"] == [{"type": "text/plain", "value": "Hello"}, {"type": "text/html", "value": "<p>Hello</p>"}]
+    assert body["headers"] == {"X-Campaign": "spring"} and body["custom_args"] == {"clarion_key": KEY}
+    assert body["attachments"] == [
+        {"content": "aGk=", "filename": "a.txt", "type": "text/plain", "disposition": "attachment"}
+    ]
+    assert result.provider_message_id == "sg-msg-1"
+
+
+def _ses(env: Env, reqs: list[Any], result: SendResult) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    (req,) = reqs
+    assert (req.method, req.path) == ("POST", "/v2/email/outbound-emails")
+    # Re-derive the SigV4 signature from what arrived: method, host, path, headers and body.
+    auth = SigV4Auth(Credentials("AKIDEXAMPLE", "mail-secret"), "ses", "eu-west-1")
+    replay = AWSRequest(method="POST", url=env.url + req.target, data=req.body, headers={
+        "Content-Type": req.headers["content-type"], "X-Amz-Date": req.headers["x-amz-date"]})
+    replay.context["timestamp"] = req.headers["x-amz-date"]
+    signature = auth.signature(auth.string_to_sign(replay, auth.canonical_request(replay)), replay)
+    scope = f"AKIDEXAMPLE/{req.headers['x-amz-date'][:8]}/eu-west-1/ses/aws4_request"
+    assert req.headers["authorization"].startswith(f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=")
+    assert req.headers["authorization"].endswith(f"Signature={signature}")
+    body = req.json()
+    assert body["FromEmailAddress"] == "Clarion <noreply@clarion.example>"
+    assert body["Destination"] == {"ToAddresses": ["ada@example.com"], "CcAddresses": ["bob@example.com"]}
+    # An attachment makes it a raw MIME message.
+    from email import message_from_bytes, policy
+
+    mime = message_from_bytes(base64.b64decode(body["Content"]["Raw"]["Data"]), policy=policy.default)
+    assert mime["X-Campaign"] == "spring" and mime["Subject"] == "Welcome"
+    assert [p.get_filename() for p in mime.iter_attachments()] == ["a.txt"]
+    assert mime.get_body(("plain",)).get_content().strip() == "Hello"
+    assert result.provider_message_id == "ses-0100-1"
+
+
+def _postmark(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert (req.method, req.path) == ("POST", "/email")
+    assert req.headers["x-postmark-server-token"] == "mail-secret"
+    body = req.json()
+    assert (body["From"], body["To"], body["Cc"]) == ("Clarion <noreply@clarion.example>", "ada@example.com",
+                                                      "bob@example.com")
+    assert (body["HtmlBody"], body["TextBody"], body["MessageStream"]) == ("<p>Hello</p>", "Hello", "outbound")
+    assert body["Headers"] == [{"Name": "X-Campaign", "Value": "spring"}]
+    assert body["Attachments"] == [{"Name": "a.txt", "Content": "aGk=", "ContentType": "text/plain"}]
+    assert result.provider_message_id == "pm-42"
+
+
+def _resend(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert (req.method, req.path) == ("POST", "/emails")
+    assert req.headers["authorization"] == "Bearer mail-secret" and req.headers["idempotency-key"] == KEY
+    body = req.json()
+    assert (body["from"], body["to"], body["cc"]) == ("Clarion <noreply@clarion.example>", ["ada@example.com"],
+                                                      ["bob@example.com"])
+    assert (body["html"], body["text"], body["headers"]) == ("<p>Hello</p>", "Hello", {"X-Campaign": "spring"})
+    assert body["attachments"] == [{"filename": "a.txt", "content": "aGk=", "content_type": "text/plain"}]
+    assert result.provider_message_id == "re-1"
+
+
+def _mailgun(env: Env, reqs: list[Any], result: SendResult) -> None:
+    from email import message_from_bytes, policy
+
+    (req,) = reqs
+    assert (req.method, req.path) == ("POST", "/v3/mg.example/messages")
+    assert req.headers["authorization"] == "Basic " + base64.b64encode(b"api:mail-secret").decode()
+    form = message_from_bytes(b"Content-Type: " + req.headers["content-type"].encode() + b"\r\n\r\n" + req.body,
+                              policy=policy.default)
+    fields = [(p.get_param("name", header="content-disposition"), p.get_filename(), p.get_payload(decode=True))
+              for p in form.iter_parts()]
+    assert ("to", None, b"ada@example.com") in fields and ("cc", None, b"bob@example.com") in fields
+    assert ("h:X-Campaign", None, b"spring") in fields and ("text", None, b"Hello") in fields
+    assert ("attachment", "a.txt", b"hi") in fields
+    assert result.provider_message_id == "20261202.1@mg.example"
+
+
 CHAT = ChatMessage(content="Hello <b>Ada</b>")
 SMS = SmsMessage(to="+15550001111", content="Your code is 1234", **{"from": "+15559998888"})
 PUSH = PushMessage(tokens=["tok-a", "tok-b"], title="Hi", content="You have mail", data={"n": 1})
@@ -295,6 +394,25 @@ CASES = [
         _apprise,
         "/apprise",
         maps_status=False,
+    ),
+    Case(
+        SendgridProvider, lambda e: {**MAIL_CONFIG, "base_url": e.url}, MAIL, _sendgrid, "/v3/mail/send",
+        {"status": 202, "text": "", "headers": {"X-Message-Id": "sg-msg-1"}},
+    ),
+    Case(
+        SesProvider,
+        lambda e: {**MAIL_CONFIG, "access_key_id": "AKIDEXAMPLE", "region": "eu-west-1", "base_url": e.url},
+        MAIL, _ses, "/v2/email/outbound-emails", {"json_body": {"MessageId": "ses-0100-1"}},
+    ),
+    Case(
+        PostmarkProvider, lambda e: {**MAIL_CONFIG, "base_url": e.url}, MAIL, _postmark, "/email",
+        {"json_body": {"To": "ada@example.com", "MessageID": "pm-42", "ErrorCode": 0, "Message": "OK"}},
+    ),
+    Case(ResendProvider, lambda e: {**MAIL_CONFIG, "base_url": e.url}, MAIL, _resend, "/emails",
+         {"json_body": {"id": "re-1"}}),
+    Case(
+        MailgunProvider, lambda e: {**MAIL_CONFIG, "domain": "mg.example", "base_url": e.url}, MAIL, _mailgun,
+        "/v3/mg.example/messages", {"json_body": {"id": "<20261202.1@mg.example>", "message": "Queued. Thank you."}},
     ),
 ]
 IDS = [case.provider.id for case in CASES]

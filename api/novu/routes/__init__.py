@@ -19,6 +19,7 @@ from api.novu.routes import (
     preferences_v1,
     preferences_v2,
     redrive,
+    provider_webhooks,
     subscriber_credentials,
     subscribers_v1,
     subscribers_v2,
@@ -27,6 +28,7 @@ from api.novu.routes import (
     topics_v1,
     topics_v2,
     translations,
+    webhook_endpoints,
     workflows,
 )
 
@@ -37,5 +39,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         messages,
         integrations, layouts, translations, tenant_workflows, subscribers_v1, subscribers_v2,
         subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1, topics_v2,
+        provider_webhooks, webhook_endpoints,
     )
 ) + INBOX_ROUTERS
