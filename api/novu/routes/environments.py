@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.deps import NativeAuth, SessionDep
 from api.errors import NotFound
+from api.novu.schemas.base import NovuResponse
 from store import tenancy
 
 router = APIRouter(prefix="/v1/environments", tags=["environments"])
 
 
-class EnvironmentDto(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class EnvironmentDto(NovuResponse):
     id: str = Field(alias="_id")
     name: str
     identifier: str
@@ -24,7 +23,7 @@ class EnvironmentDto(BaseModel):
     project_id: str = Field(alias="_projectId")
 
 
-class EnvironmentEnvelope(BaseModel):
+class EnvironmentEnvelope(NovuResponse):
     data: EnvironmentDto
 
 

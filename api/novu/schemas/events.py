@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.novu.schemas.base import NovuResponse
 from core.payloads import SubscriberInput, TenantInput
 
 TRIGGER_STATUSES = (
@@ -104,7 +105,7 @@ class BroadcastBody(TriggerCommon):
     """``POST /v1/events/trigger/broadcast``: every subscriber of the environment."""
 
 
-class TriggerResult(BaseModel):
+class TriggerResult(NovuResponse):
     acknowledged: bool
     status: Literal[
         "error", "trigger_not_active", "no_workflow_active_steps_defined", "no_workflow_steps_defined", "processed",
@@ -116,13 +117,13 @@ class TriggerResult(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
-class TriggerEnvelope(BaseModel):
+class TriggerEnvelope(NovuResponse):
     data: TriggerResult
 
 
-class BulkEnvelope(BaseModel):
+class BulkEnvelope(NovuResponse):
     data: list[TriggerResult]
 
 
-class CancelEnvelope(BaseModel):
+class CancelEnvelope(NovuResponse):
     data: bool

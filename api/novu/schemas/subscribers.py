@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.novu.schemas.base import NovuResponse, Nullable
+
 # Novu's chat and push providers (novu-py's closed ChatOrPushProviderEnum): the SDK refuses to
 # parse a subscriber whose channel names any other id, so other ids are refused on the way in.
 ProviderId = Literal[
@@ -122,7 +124,7 @@ class BulkCreateDto(BaseModel):
     subscribers: list[Any]
 
 
-class _Out(BaseModel):
+class _Out(NovuResponse):
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -169,7 +171,7 @@ class SubscriberResponseDto(_Out):
     updated_at: str = Field(alias="updatedAt")
 
 
-class SubscriberEnvelope(BaseModel):
+class SubscriberEnvelope(NovuResponse):
     data: SubscriberResponseDto
 
 
@@ -187,8 +189,8 @@ class SubscriberSearchResponse(_Out):
     """Novu's v2 cursor page, at the top level; ``next``/``previous`` feed ``after``/``before``."""
 
     data: list[SubscriberResponseDto]
-    next: str | None
-    previous: str | None
+    next: Nullable[str]
+    previous: Nullable[str]
     total_count: int = Field(alias="totalCount")
     total_count_capped: bool = Field(alias="totalCountCapped")
 
@@ -208,14 +210,14 @@ class BulkCreateResult(_Out):
     failed: list[FailedSubscriber]
 
 
-class BulkCreateEnvelope(BaseModel):
+class BulkCreateEnvelope(NovuResponse):
     data: BulkCreateResult
 
 
-class DeletedDto(BaseModel):
+class DeletedDto(NovuResponse):
     acknowledged: bool = True
     status: Literal["deleted"] = "deleted"
 
 
-class DeletedEnvelope(BaseModel):
+class DeletedEnvelope(NovuResponse):
     data: DeletedDto = Field(default_factory=DeletedDto)
