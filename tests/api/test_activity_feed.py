@@ -91,7 +91,7 @@ async def _list(api, query: str = "", headers=None):
 
 
 def _pick(item, *keys) -> tuple:
-    return tuple(item[k] for k in keys)
+    return tuple(item.get(k) for k in keys)  # an absent optional field reads as None
 
 
 def _txs(body) -> list[str]:
@@ -152,7 +152,7 @@ async def test_notification_shape_in_the_list(native_api):
     assert _pick(item, "_id", "_environmentId", "_organizationId", "_subscriberId", "_templateId") == ids
     assert _pick(item, "channels", "payload", "jobs") == (["http_request"], {"n": 2}, [])
     assert item["subscriber"] == {"_id": str(feed.ada.id), "subscriberId": "ada", "firstName": "Ada",
-                                  "lastName": None, "email": "ada@x.io", "phone": None}  # fmt: skip
+                                  "email": "ada@x.io"}  # fmt: skip
     assert item["template"] == {"_id": str(feed.wf_hook.id), "name": "Hook",
                                 "triggers": [{"type": "event", "identifier": "hook", "variables": []}]}  # fmt: skip
     assert item["createdAt"].startswith("2026-01-01T12:02:00")

@@ -75,7 +75,7 @@ async def test_feed_item_has_every_field_novu_py_requires(native_api):
     assert (item["read"], item["seen"], item["archived"]) == (False, False, False)
     assert item["cta"]["data"] == {"url": "https://app.example/orders/1"}
     assert item["subscriber"] == {"_id": str(inbox.ada.id), "subscriberId": "ada", "firstName": "Ada",
-                                  "lastName": None, "avatar": "https://a/ada.png"}  # fmt: skip
+                                  "avatar": "https://a/ada.png"}  # fmt: skip
     assert item["createdAt"].startswith("2026-01-01T12:50:00")
 
 

@@ -34,7 +34,7 @@ async def test_crud_and_one_primary_per_channel(native_api: NativeApi) -> None:
     first = await create(api, smtp("mail-1"))
     second = await create(api, smtp("mail-2"))
     assert (first["primary"], second["primary"]) == (True, False)  # the first active one of a channel
-    assert first["channel"] == "email" and first["providerId"] == "smtp"
+    assert (first["channel"], first["providerId"], first["clarionProviderId"]) == ("email", "nodemailer", "smtp")
     assert first["credentials"]["host"] == "127.0.0.1" and first["credentials"]["port"] == "2525"
     assert first["credentials"]["fromAddress"] == "a@example.test"
     assert first["credentials"]["password"] == "••••9876"
@@ -67,6 +67,8 @@ async def test_bad_credentials_are_a_400_naming_the_field(native_api: NativeApi)
         "/v1/integrations", json={"providerId": "pigeon"}, headers=native_api.headers_a
     )
     assert unknown.status_code == 400
+    message = unknown.json()["message"]
+    assert "'pigeon'" in message and "nodemailer" in message and "smtp" in message and "twilio" in message
     wrong_channel = {**smtp("x"), "channel": "sms"}
     response = await native_api.client.post("/v1/integrations", json=wrong_channel, headers=native_api.headers_a)
     assert response.status_code == 400
@@ -142,3 +144,34 @@ async def test_novu_py_sdk_manages_integrations(native_api: NativeApi) -> None:
         "primary": ["discord-1", True], "updated": "Slack 2",
         "listed": [["discord-1", True], ["slack-1", False]], "active": 2, "left": ["discord-1"],
     }  # fmt: skip
+
+
+async def test_novu_provider_ids_and_credential_names(native_api: NativeApi) -> None:
+    api = native_api
+    bodies = [
+        {"providerId": "nodemailer", "identifier": "mail", "credentials": {
+            "host": "smtp.example.test", "port": "465", "secure": True, "user": "u", "password": "p" * 16,
+            "from": "noreply@example.test", "senderName": "Acme"}},
+        {"providerId": "expo", "identifier": "expo", "credentials": {"apiKey": "expo-secret-token-1234"}},
+        {"providerId": "twilio", "identifier": "sms", "credentials": {
+            "accountSid": "AC1", "token": "twilio-secret-token", "from": "+15550001"}},
+        {"providerId": "slack", "identifier": "slack", "credentials": {}},
+    ]
+    shown = []
+    for body in bodies:
+        response = await api.client.post("/v1/integrations", json=body, headers=api.headers_a)
+        assert response.status_code == 201, response.text
+        shown.append(response.json()["data"])
+    assert [(d["providerId"], d["clarionProviderId"], d["channel"]) for d in shown] == [
+        ("nodemailer", "smtp", "email"), ("expo", "expo_push", "push"), ("twilio", "twilio_sms", "sms"),
+        ("slack", "slack_webhook", "chat"),
+    ]
+    mail = shown[0]["credentials"]
+    assert (mail["security"], mail["username"], mail["fromAddress"], mail["fromName"], mail["port"]) == (
+        "tls", "u", "noreply@example.test", "Acme", "465")
+    assert shown[1]["credentials"]["accessToken"].startswith("••••")
+    listed = (await api.client.get("/v1/integrations", headers=api.headers_a)).json()["data"]
+    assert sorted(i["providerId"] for i in listed) == ["expo", "nodemailer", "slack", "twilio"]
+    providers = (await api.client.get("/v1/integrations/providers", headers=api.headers_a)).json()["data"]
+    novu = {p["id"]: p["novuIds"] for p in providers}
+    assert novu["smtp"] == ["nodemailer", "emailjs", "outlook365"] and novu["expo_push"] == ["expo"]

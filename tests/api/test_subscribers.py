@@ -90,7 +90,7 @@ async def test_v2_create_fail_if_exists_patch_and_delete(native_api):
     patched = await api.client.patch("/v2/subscribers/bo", json=change, headers=api.headers_a)
     assert patched.status_code == 200, patched.text
     data = patched.json()["data"]
-    assert (data["firstName"], data["lastName"], data["locale"], data["timezone"]) == (None, "Diddley", "en", "UTC")
+    assert ("firstName" in data, data["lastName"], data["locale"], data["timezone"]) == (False, "Diddley", "en", "UTC")
     assert data["data"] == {"x": 1}
     assert (await get(api, "bo", version="v2")).json()["data"] == data
     deleted = await api.client.delete("/v2/subscribers/bo", headers=api.headers_a)
@@ -186,7 +186,7 @@ async def test_bulk_create_reports_created_updated_and_failed(native_api):
     result = response.json()["data"]
     assert result["created"] == [{"subscriberId": "new"}]
     assert result["updated"] == [{"subscriberId": "old"}, {"subscriberId": "new"}]
-    assert [f["subscriberId"] for f in result["failed"]] == [None, "long", None]
+    assert [f.get("subscriberId") for f in result["failed"]] == [None, "long", None]
     assert "subscriberId" in result["failed"][0]["message"] and "email" in result["failed"][1]["message"]
     old = (await get(api, "old")).json()["data"]
     assert (old["firstName"], old["email"]) == ("Old", "old@x.test")
@@ -246,7 +246,7 @@ async def test_online_status(native_api):
     await create(api, {"subscriberId": "ada"})
     url = "/v1/subscribers/ada/online-status"
     online = (await api.client.patch(url, json={"isOnline": True}, headers=api.headers_a)).json()["data"]
-    assert online["isOnline"] is True and online["lastOnlineAt"] is None
+    assert online["isOnline"] is True and "lastOnlineAt" not in online
     offline = (await api.client.patch(url, json={"isOnline": False}, headers=api.headers_a)).json()["data"]
     assert offline["isOnline"] is False and offline["lastOnlineAt"].endswith("Z")
     assert (await api.client.patch(url, json={}, headers=api.headers_a)).status_code == 422
@@ -264,7 +264,7 @@ async def test_novu_1_14_snake_case_channels_round_trip(native_api):
                  "credentials": {"webhook_url": None, "channel": None, "device_tokens": ["t1"]}},
             ]}
     created = await create(api, body)
-    assert [(c["providerId"], c["integrationIdentifier"]) for c in created["channels"]] == [
+    assert [(c["providerId"], c.get("integrationIdentifier")) for c in created["channels"]] == [
         ("slack", None), ("expo", "expo-main")
     ]
     assert created["channels"][0]["credentials"]["webhookUrl"] == "https://hooks.test/s"

@@ -12,15 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.deps import NativeAuth, SessionDep
 from api.errors import NotFound
+from api.novu.schemas.base import NovuResponse
 from store import inbox_sessions, tenancy
 from store.models import Environment
 
 router = APIRouter(prefix="/v1/environments", tags=["environments"])
 
 
-class EnvironmentDto(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class EnvironmentDto(NovuResponse):
     id: str = Field(alias="_id")
     name: str
     identifier: str = Field(description="the environment's slug")
@@ -31,11 +30,11 @@ class EnvironmentDto(BaseModel):
     cors_origins: list[str] = Field(alias="corsOrigins", description="browser origins allowed besides the defaults")
 
 
-class EnvironmentEnvelope(BaseModel):
+class EnvironmentEnvelope(NovuResponse):
     data: EnvironmentDto
 
 
-class EnvironmentsEnvelope(BaseModel):
+class EnvironmentsEnvelope(NovuResponse):
     data: list[EnvironmentDto]
 
 

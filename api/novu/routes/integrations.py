@@ -2,7 +2,8 @@
 
 Credentials are validated with the provider's ``config_model`` on every save, stored encrypted
 (``store.crypto``), and only ever answered masked. ``/v1/integrations/providers`` (Clarion's own)
-lists the installed providers with the JSON schema of their credentials, for integration forms.
+lists the installed providers, the Novu ids each answers to (``api.novu.providers``) and the JSON
+schema of their credentials, for integration forms.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.deps import NativeAuth, SessionDep
 from api.errors import BadRequest, NotFound
+from api.novu.providers import NOVU_PROVIDERS, novu_credentials, novu_id, novu_ids, resolve
 from api.novu.views.integrations import (
     integration_dto,
     keep_unchanged_secrets,
@@ -25,7 +27,7 @@ from api.novu.views.integrations import (
     secret_fields,
     validate,
 )
-from channels import ChannelRegistry, UnknownProviderError
+from channels import ChannelRegistry
 from store import integrations as integration_store
 from store.crypto import CredentialCipher
 from store.models import Integration
@@ -96,7 +98,7 @@ async def list_providers(principal: NativeAuth, channels: ChannelsDep) -> Any:
     """The installed providers, each with its channel and the JSON schema of its credentials."""
     return {"data": [
         {
-            "id": cls.id, "channel": str(cls.channel), "displayName": cls.display_name,
+            "id": cls.id, "novuIds": novu_ids(cls.id), "channel": str(cls.channel), "displayName": cls.display_name,
             "capabilities": cls.capabilities.model_dump(), "configSchema": cls.config_model.model_json_schema(),
             "secretFields": sorted(secret_fields(cls.config_model)),
         }
@@ -126,15 +128,11 @@ async def create_integration(
 ) -> Any:
     """Create an integration; the first active one of a channel becomes its primary."""
     # A duplicate identifier is a 400, not a 409: novu-py retries 409s for up to an hour.
-    try:
-        cls = channels.get(body.provider_id)
-    except UnknownProviderError:
-        raise BadRequest(f"Unknown provider {body.provider_id!r}", field_errors={"providerId": "unknown provider"}) \
-            from None
+    cls, novu = resolve(channels, body.provider_id)
     if body.channel is not None and body.channel != cls.channel:
         raise BadRequest(f"Provider {cls.id} delivers on {cls.channel}, not {body.channel}",
                          field_errors={"channel": f"must be {cls.channel}"})
-    credentials = normalize(cls.config_model, body.credentials)
+    credentials = normalize(cls.config_model, novu_credentials(novu, body.credentials))
     validate(cls.id, cls.config_model, credentials)
     env = principal.environment_id
     identifier = body.identifier or f"{cls.id.replace('_', '-')}-{secrets.token_hex(3)}"
@@ -168,7 +166,8 @@ async def update_integration(
     if body.credentials is not None:
         cls = channels.get(row.provider_id)
         stored = cipher.open(row.credentials)
-        credentials = keep_unchanged_secrets(cls.config_model, normalize(cls.config_model, body.credentials), stored)
+        sent = novu_credentials(NOVU_PROVIDERS.get(novu_id(cls.id)), body.credentials)
+        credentials = keep_unchanged_secrets(cls.config_model, normalize(cls.config_model, sent), stored)
         validate(cls.id, cls.config_model, credentials)
         row.credentials = cipher.seal(credentials)
     if body.active is not None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.deps import NativeAuth, SessionDep
 from api.errors import BadRequest, Conflict, NotFound
+from api.novu.schemas.base import novu_json
 from api.novu.schemas.topics import (
     AddedMembersV1Dto,
     AddedMembersV1Envelope,
@@ -36,13 +37,13 @@ TopicKey = Annotated[str, Path(alias="topicKey", description="The topic's key")]
 
 
 def _dto(topic: Topic, principal: Principal) -> dict[str, Any]:
-    return {
+    return novu_json({
         "_id": str(topic.id),
         "_organizationId": str(principal.organization_id),
         "_environmentId": str(topic.environment_id),
         "key": topic.key,
         "name": topic.name,
-    }
+    })
 
 
 async def topic_or_404(session: AsyncSession, principal: Principal, key: str) -> Topic:

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.novu.schemas.base import NovuResponse
 from core.settings import TemporalSettings
 from store.activity_feed import JobView, NotificationView
 from store.models import ExecutionDetail, Notification, Subscriber
@@ -66,7 +67,7 @@ def _raw(raw: Any) -> str | None:
     return raw if raw is None or isinstance(raw, str) else json.dumps(raw)
 
 
-class _Dto(BaseModel):
+class _Dto(NovuResponse):
     model_config = ConfigDict(populate_by_name=True)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from api.novu.schemas.base import NovuResponse
 from core.email_address import EmailAddress
 from core.payloads import SubscriberInput, TenantInput
 
@@ -111,7 +112,7 @@ class BroadcastBody(TriggerCommon):
     """``POST /v1/events/trigger/broadcast``: every subscriber of the environment."""
 
 
-class TriggerResult(BaseModel):
+class TriggerResult(NovuResponse):
     acknowledged: bool
     status: Literal[
         "error", "trigger_not_active", "no_workflow_active_steps_defined", "no_workflow_steps_defined", "processed",
@@ -123,13 +124,13 @@ class TriggerResult(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
-class TriggerEnvelope(BaseModel):
+class TriggerEnvelope(NovuResponse):
     data: TriggerResult
 
 
-class BulkEnvelope(BaseModel):
+class BulkEnvelope(NovuResponse):
     data: list[TriggerResult]
 
 
-class CancelEnvelope(BaseModel):
+class CancelEnvelope(NovuResponse):
     data: bool

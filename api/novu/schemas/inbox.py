@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from api.novu.schemas.activity import novu_provider
+from api.novu.schemas.base import NovuResponse
 from store.models import Message, NotificationWorkflow, Subscriber
 
 T = TypeVar("T")
@@ -31,7 +32,7 @@ def stored_channels(channel: str) -> list[str]:
     return [stored for stored, novu in NOVU_CHANNELS.items() if novu == channel] or [channel]
 
 
-class _Dto(BaseModel):
+class _Dto(NovuResponse):
     model_config = ConfigDict(populate_by_name=True)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.novu.schemas.base import NovuResponse
 from api.novu.schemas.subscribers import StorableBody
 
 
@@ -31,7 +32,7 @@ class UpdateLayoutDto(StorableBody):
     is_default: bool | None = Field(None, alias="isDefault")
 
 
-class _Out(BaseModel):
+class _Out(NovuResponse):
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -54,7 +55,7 @@ class LayoutDto(_Out):
     updated_at: str = Field(alias="updatedAt")
 
 
-class LayoutEnvelope(BaseModel):
+class LayoutEnvelope(NovuResponse):
     data: LayoutDto
 
 
@@ -62,7 +63,7 @@ class LayoutIdDto(_Out):
     id: str = Field(alias="_id")
 
 
-class LayoutIdEnvelope(BaseModel):
+class LayoutIdEnvelope(NovuResponse):
     data: LayoutIdDto
 
 

@@ -6,12 +6,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.novu.schemas.base import NovuResponse
+
 PreferenceChannel = Literal["in_app", "email", "sms", "chat", "push"]
 Criticality = Literal["critical", "nonCritical", "all"]
 
 
 class _Camel(BaseModel):
     # Novu's SDKs add fields over time (``schedule``, ``context``, ...): ignore what we do not model.
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+class _Out(NovuResponse):
+    """A response body: absent optional values are left out (``api.novu.schemas.base``)."""
+
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
 
@@ -35,18 +43,18 @@ class UpdateGlobalPreferenceV1Dto(_Camel):
     preferences: list[ChannelToggleDto] | None = None
 
 
-class OverrideDto(_Camel):
+class OverrideDto(_Out):
     channel: PreferenceChannel
     source: Literal["subscriber", "template", "workflowOverride"]
 
 
-class PreferenceV1Dto(_Camel):
+class PreferenceV1Dto(_Out):
     enabled: bool
     channels: dict[str, bool]
     overrides: list[OverrideDto] = Field(default_factory=list)
 
 
-class TemplateV1Dto(_Camel):
+class TemplateV1Dto(_Out):
     id: str = Field(alias="_id")
     name: str
     critical: bool
@@ -54,24 +62,24 @@ class TemplateV1Dto(_Camel):
     tags: list[str]
 
 
-class WorkflowPreferenceV1Dto(_Camel):
+class WorkflowPreferenceV1Dto(_Out):
     preference: PreferenceV1Dto
     template: TemplateV1Dto
 
 
-class GlobalPreferenceV1Dto(_Camel):
+class GlobalPreferenceV1Dto(_Out):
     preference: PreferenceV1Dto
 
 
-class PreferencesV1Envelope(BaseModel):
+class PreferencesV1Envelope(NovuResponse):
     data: list[WorkflowPreferenceV1Dto]
 
 
-class WorkflowPreferenceV1Envelope(BaseModel):
+class WorkflowPreferenceV1Envelope(NovuResponse):
     data: WorkflowPreferenceV1Dto
 
 
-class GlobalPreferenceV1Envelope(BaseModel):
+class GlobalPreferenceV1Envelope(NovuResponse):
     data: GlobalPreferenceV1Dto
 
 
@@ -106,19 +114,19 @@ class BulkPreferencesDto(_Camel):
     preferences: list[BulkPreferenceItemDto] = Field(min_length=1, max_length=100)
 
 
-class GlobalPreferenceDto(_Camel):
+class GlobalPreferenceDto(_Out):
     enabled: bool
     channels: dict[str, bool]
 
 
-class WorkflowInfoDto(_Camel):
+class WorkflowInfoDto(_Out):
     slug: str
     identifier: str
     name: str
     updated_at: str | None = Field(None, alias="updatedAt")
 
 
-class WorkflowPreferenceDto(_Camel):
+class WorkflowPreferenceDto(_Out):
     enabled: bool
     channels: dict[str, bool]
     overrides: list[OverrideDto]
@@ -126,16 +134,16 @@ class WorkflowPreferenceDto(_Camel):
     updated_at: str | None = Field(None, alias="updatedAt")
 
 
-class SubscriberPreferencesDto(_Camel):
+class SubscriberPreferencesDto(_Out):
     global_: GlobalPreferenceDto = Field(alias="global")
     workflows: list[WorkflowPreferenceDto]
 
 
-class SubscriberPreferencesEnvelope(BaseModel):
+class SubscriberPreferencesEnvelope(NovuResponse):
     data: SubscriberPreferencesDto
 
 
-class PreferenceWorkflowDto(_Camel):
+class PreferenceWorkflowDto(_Out):
     id: str
     identifier: str
     name: str
@@ -144,12 +152,12 @@ class PreferenceWorkflowDto(_Camel):
     tags: list[str]
 
 
-class LevelPreferenceDto(_Camel):
+class LevelPreferenceDto(_Out):
     level: Literal["global", "template"]
     enabled: bool
     channels: dict[str, bool]
     workflow: PreferenceWorkflowDto | None = None
 
 
-class BulkPreferencesEnvelope(BaseModel):
+class BulkPreferencesEnvelope(NovuResponse):
     data: list[LevelPreferenceDto]

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.novu.schemas.base import NovuResponse, Nullable
 from core.email_address import EmailAddress
 
 # Novu's chat and push providers (novu-py's closed ChatOrPushProviderEnum): the SDK refuses to
@@ -124,7 +125,7 @@ class BulkCreateDto(BaseModel):
     subscribers: list[Any]
 
 
-class _Out(BaseModel):
+class _Out(NovuResponse):
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -171,7 +172,7 @@ class SubscriberResponseDto(_Out):
     updated_at: str = Field(alias="updatedAt")
 
 
-class SubscriberEnvelope(BaseModel):
+class SubscriberEnvelope(NovuResponse):
     data: SubscriberResponseDto
 
 
@@ -189,8 +190,8 @@ class SubscriberSearchResponse(_Out):
     """Novu's v2 cursor page, at the top level; ``next``/``previous`` feed ``after``/``before``."""
 
     data: list[SubscriberResponseDto]
-    next: str | None
-    previous: str | None
+    next: Nullable[str]
+    previous: Nullable[str]
     total_count: int = Field(alias="totalCount")
     total_count_capped: bool = Field(alias="totalCountCapped")
 
@@ -210,14 +211,14 @@ class BulkCreateResult(_Out):
     failed: list[FailedSubscriber]
 
 
-class BulkCreateEnvelope(BaseModel):
+class BulkCreateEnvelope(NovuResponse):
     data: BulkCreateResult
 
 
-class DeletedDto(BaseModel):
+class DeletedDto(NovuResponse):
     acknowledged: bool = True
     status: Literal["deleted"] = "deleted"
 
 
-class DeletedEnvelope(BaseModel):
+class DeletedEnvelope(NovuResponse):
     data: DeletedDto = Field(default_factory=DeletedDto)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.novu.schemas.base import NovuResponse
 from api.novu.schemas.subscribers import StorableBody
 
 
@@ -23,7 +24,7 @@ class PatchTenantDto(StorableBody):
     data: dict[str, Any] | None = None
 
 
-class _Out(BaseModel):
+class _Out(NovuResponse):
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -38,7 +39,7 @@ class TenantResponseDto(_Out):
     updated_at: str = Field(alias="updatedAt")
 
 
-class TenantEnvelope(BaseModel):
+class TenantEnvelope(NovuResponse):
     data: TenantResponseDto
 
 

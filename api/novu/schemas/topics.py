@@ -6,6 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.novu.schemas.base import NovuResponse, Nullable
+
 # Novu v2: letters, digits, ``-``, ``_``, ``:``, or an e-mail address.
 _V2_KEY = re.compile(r"^(?:[A-Za-z0-9_:\-]+|[^@\s/]+@[^@\s/]+\.[^@\s/]+)$")
 TOPIC_KEY_RULE = "only letters, digits, '-', '_', ':' or an e-mail address, at most 255 characters"
@@ -16,6 +18,12 @@ def valid_topic_key(value: str) -> bool:
 
 
 class _Camel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+class _Out(NovuResponse):
+    """A response body: absent optional values are left out (``api.novu.schemas.base``)."""
+
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
 
@@ -35,7 +43,7 @@ class TopicMembersV1Dto(_Camel):
     subscribers: list[str] = Field(min_length=1, max_length=100)
 
 
-class TopicV1Dto(_Camel):
+class TopicV1Dto(_Out):
     id: str = Field(alias="_id")
     organization_id: str = Field(alias="_organizationId")
     environment_id: str = Field(alias="_environmentId")
@@ -47,35 +55,35 @@ class TopicDetailV1Dto(TopicV1Dto):
     subscribers: list[str]
 
 
-class TopicV1Envelope(BaseModel):
+class TopicV1Envelope(NovuResponse):
     data: TopicV1Dto
 
 
-class TopicDetailV1Envelope(BaseModel):
+class TopicDetailV1Envelope(NovuResponse):
     data: TopicDetailV1Dto
 
 
-class TopicPageV1(_Camel):
+class TopicPageV1(_Out):
     page: int
     page_size: int = Field(alias="pageSize")
     total_count: int = Field(alias="totalCount")
     data: list[TopicV1Dto]
 
 
-class FailedMembersDto(_Camel):
+class FailedMembersDto(_Out):
     not_found: list[str] = Field(alias="notFound")
 
 
-class AddedMembersV1Dto(_Camel):
+class AddedMembersV1Dto(_Out):
     succeeded: list[str]
     failed: FailedMembersDto | None = None
 
 
-class AddedMembersV1Envelope(BaseModel):
+class AddedMembersV1Envelope(NovuResponse):
     data: AddedMembersV1Dto
 
 
-class TopicSubscriberV1Dto(_Camel):
+class TopicSubscriberV1Dto(_Out):
     organization_id: str = Field(alias="_organizationId")
     environment_id: str = Field(alias="_environmentId")
     subscriber_id: str = Field(alias="_subscriberId")
@@ -84,7 +92,7 @@ class TopicSubscriberV1Dto(_Camel):
     external_subscriber_id: str = Field(alias="externalSubscriberId")
 
 
-class TopicSubscriberV1Envelope(BaseModel):
+class TopicSubscriberV1Envelope(NovuResponse):
     data: TopicSubscriberV1Dto
 
 
@@ -103,7 +111,7 @@ class CreateTopicDto(_Camel):
         return value
 
 
-class TopicDto(_Camel):
+class TopicDto(_Out):
     id: str = Field(alias="_id")
     key: str
     name: str | None = None
@@ -111,23 +119,23 @@ class TopicDto(_Camel):
     updated_at: str = Field(alias="updatedAt")
 
 
-class TopicEnvelope(BaseModel):
+class TopicEnvelope(NovuResponse):
     data: TopicDto
 
 
-class TopicListDto(_Camel):
+class TopicListDto(_Out):
     data: list[TopicDto]
-    next: str | None
-    previous: str | None
+    next: Nullable[str]
+    previous: Nullable[str]
     total_count: int = Field(alias="totalCount")
     total_count_capped: bool = Field(alias="totalCountCapped")
 
 
-class DeletedDto(_Camel):
+class DeletedDto(_Out):
     acknowledged: bool
 
 
-class DeletedEnvelope(BaseModel):
+class DeletedEnvelope(NovuResponse):
     data: DeletedDto
 
 
@@ -144,7 +152,7 @@ class SubscriptionsRequestDto(_Camel):
     name: str | None = Field(None, max_length=255)
 
 
-class SubscriberBriefDto(_Camel):
+class SubscriberBriefDto(_Out):
     id: str = Field(alias="_id")
     subscriber_id: str = Field(alias="subscriberId")
     avatar: str | None = None
@@ -153,36 +161,36 @@ class SubscriberBriefDto(_Camel):
     email: str | None = None
 
 
-class SubscriptionDto(_Camel):
+class SubscriptionDto(_Out):
     id: str = Field(alias="_id")
     identifier: str
     topic: TopicDto
-    subscriber: SubscriberBriefDto | None
+    subscriber: Nullable[SubscriberBriefDto]
     created_at: str = Field(alias="createdAt")
     updated_at: str = Field(alias="updatedAt")
 
 
-class SubscriptionErrorDto(_Camel):
+class SubscriptionErrorDto(_Out):
     subscriber_id: str = Field(alias="subscriberId")
     code: str
     message: str
 
 
-class MetaDto(_Camel):
+class MetaDto(_Out):
     total_count: int = Field(alias="totalCount")
     successful: int
     failed: int
 
 
-class SubscriptionsResultDto(_Camel):
+class SubscriptionsResultDto(_Out):
     data: list[SubscriptionDto]
     meta: MetaDto
     errors: list[SubscriptionErrorDto] | None = None
 
 
-class SubscriptionListDto(_Camel):
+class SubscriptionListDto(_Out):
     data: list[SubscriptionDto]
-    next: str | None
-    previous: str | None
+    next: Nullable[str]
+    previous: Nullable[str]
     total_count: int = Field(alias="totalCount")
     total_count_capped: bool = Field(alias="totalCountCapped")

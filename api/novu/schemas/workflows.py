@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.novu.schemas.base import NovuResponse, Nullable
+
 Severity = Literal["high", "medium", "low", "none"]
 Status = Literal["ACTIVE", "INACTIVE", "ERROR"]
 Origin = Literal["novu-cloud", "external"]
@@ -13,6 +15,12 @@ Origin = Literal["novu-cloud", "external"]
 
 class _Camel(BaseModel):
     # Novu's SDKs add fields over time (``__source``, ``agent``, ...): ignore what we do not model.
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+class _Out(NovuResponse):
+    """A response body: absent optional values are left out (``api.novu.schemas.base``)."""
+
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
 
@@ -33,7 +41,7 @@ class WorkflowPreferencesDto(_Camel):
 
 
 class PreferencesRequestDto(_Camel):
-    user: WorkflowPreferencesDto | None = None
+    user: Nullable[WorkflowPreferencesDto] = None
     workflow: WorkflowPreferencesDto | None = None
 
 
@@ -74,12 +82,12 @@ class PatchWorkflowDto(WorkflowFields):
     name: str | None = Field(None, min_length=1, max_length=255)
 
 
-class ControlsMetadataDto(_Camel):
+class ControlsMetadataDto(_Out):
     values: dict[str, Any]
     data_schema: dict[str, Any] | None = Field(None, alias="dataSchema")
 
 
-class StepResponseDto(_Camel):
+class StepResponseDto(_Out):
     id: str = Field(alias="_id")
     step_id: str = Field(alias="stepId")
     slug: str
@@ -93,12 +101,12 @@ class StepResponseDto(_Camel):
     variables: dict[str, Any]
 
 
-class PreferencesResponseDto(_Camel):
+class PreferencesResponseDto(_Out):
     default: WorkflowPreferencesDto
     user: WorkflowPreferencesDto | None = None
 
 
-class _WorkflowSummary(_Camel):
+class _WorkflowSummary(_Out):
     id: str = Field(alias="_id")
     workflow_id: str = Field(alias="workflowId")
     slug: str
@@ -121,7 +129,7 @@ class WorkflowResponseDto(_WorkflowSummary):
     steps: list[StepResponseDto]
 
 
-class StepSummaryDto(_Camel):
+class StepSummaryDto(_Out):
     slug: str
     type: str
 
@@ -131,18 +139,18 @@ class WorkflowListItemDto(_WorkflowSummary):
     steps: list[StepSummaryDto]
 
 
-class ListWorkflowResponse(_Camel):
+class ListWorkflowResponse(_Out):
     workflows: list[WorkflowListItemDto]
     total_count: int = Field(alias="totalCount")
 
 
-class WorkflowEnvelope(BaseModel):
+class WorkflowEnvelope(NovuResponse):
     data: WorkflowResponseDto
 
 
-class WorkflowListEnvelope(BaseModel):
+class WorkflowListEnvelope(NovuResponse):
     data: ListWorkflowResponse
 
 
-class StepEnvelope(BaseModel):
+class StepEnvelope(NovuResponse):
     data: StepResponseDto

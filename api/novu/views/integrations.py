@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from api.errors import BadRequest
+from api.novu.providers import novu_id
+from api.novu.schemas.base import novu_json
 from api.novu.views.subscribers import stamp
 from store.models import Integration
 
@@ -106,12 +108,14 @@ def masked(config_model: type[BaseModel] | None, credentials: dict[str, Any]) ->
 
 def integration_dto(row: Integration, organization_id: str, credentials: dict[str, Any]) -> dict[str, Any]:
     """Novu's IntegrationResponseDto; ``credentials`` must already be masked."""
-    return {
+    return novu_json({
         "_id": str(row.id), "_environmentId": str(row.environment_id), "_organizationId": organization_id,
-        "name": row.name, "identifier": row.identifier, "providerId": row.provider_id, "channel": row.channel,
+        "name": row.name, "identifier": row.identifier, "providerId": novu_id(row.provider_id),
+        "clarionProviderId": row.provider_id,
+        "channel": row.channel,
         "credentials": credentials, "active": row.active, "deleted": False, "primary": row.primary,
         "conditions": [], "createdAt": stamp(row.created_at), "updatedAt": stamp(row.updated_at),
-    }
+    })
 
 
 __all__ = ["integration_dto", "keep_unchanged_secrets", "masked", "normalize", "secret_fields", "validate"]
