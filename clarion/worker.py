@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.action_steps import action_step_activities
+from activities.audience import AudienceActivities
 from activities.backoff import Backoff
 from activities.dispatch import DispatchActivities
 from activities.live import LiveActivities, LiveEvents
@@ -81,7 +82,8 @@ def build_worker(
         client,
         task_queue=task_queue or settings.temporal.task_queue,
         workflows=WORKFLOWS,
-        activities=[dispatch.send_step, recipients.resolve_recipients, publishing.fan_out_event,
+        activities=[dispatch.send_step, recipients.resolve_recipients,
+                    AudienceActivities(sessions=sessions).plan_audience_page, publishing.fan_out_event,
                     webhooks.attempt_webhook, webhooks.finish_webhook, *action_step_activities(sessions),
                     retention.sweep_stream_retention, retention.purge_expired_records,
                     LiveActivities(live=live).publish_run_closed,

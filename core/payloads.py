@@ -151,6 +151,19 @@ class SendPolicy(BaseModel):
     step_timeout_seconds: float = 600.0
 
 
+class AudienceCursor(BaseModel):
+    """Where the next page of a trigger's audience starts: its topics in order, then everyone.
+
+    ``after`` is the last membership id (a topic) or subscriber key (everyone) already planned, so a
+    page is read by keyset and no run ever holds the whole audience.
+    """
+
+    topic_ids: list[str] = Field(default_factory=list)
+    topic_index: int = 0
+    everyone: bool = False
+    after: str | None = None
+
+
 class TriggerInput(BaseModel):
     context: TriggerContext
     subscribers: list[SubscriberInput] = Field(default_factory=list)
@@ -158,6 +171,12 @@ class TriggerInput(BaseModel):
     everyone: bool = False
     batch_size: int = 100
     policy: SendPolicy = Field(default_factory=SendPolicy)
+    # A large audience is planned page by page; each page is at most this many batches (child runs).
+    page_batches: int = 200
+    # Pages one run handles before it continues as new, so no history grows with the audience.
+    pages_per_run: int = 5
+    # Set when a run continues as new: where the audience goes on and what was done so far.
+    progress: TriggerProgress | None = None
 
     def fits_inline(self) -> bool:
         """Only listed subscribers, few enough for one batch: no resolve activity, no child runs."""
@@ -200,5 +219,16 @@ class RunResult(BaseModel):
         self.notes += [note for note in other.notes if note not in self.notes]
 
 
+class TriggerProgress(BaseModel):
+    """What a trigger run hands to the run it continues as: the audience cursor and the tally."""
+
+    cursor: AudienceCursor
+    next_run_index: int
+    result: RunResult
+
+
 class BulkInput(BaseModel):
     events: list[TriggerInput]
+
+
+TriggerInput.model_rebuild()

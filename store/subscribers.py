@@ -79,6 +79,17 @@ async def id_boundaries(*, session: AsyncSession, environment_id: uuid.UUID, siz
     return _boundaries([str(i) for i in ids], size)
 
 
+async def id_boundaries_after(
+    *, session: AsyncSession, environment_id: uuid.UUID, after: str | None, size: int, pages: int
+) -> list[str]:
+    """The upper bounds of the next ``pages`` pages of ``size`` subscribers after key ``after`` (keyset)."""
+    query = select(Subscriber.id).where(Subscriber.environment_id == environment_id)
+    if after is not None:
+        query = query.where(Subscriber.id > uuid.UUID(after))
+    ids = (await session.scalars(query.order_by(Subscriber.id).limit(size * pages))).all()
+    return _boundaries([str(i) for i in ids], size)
+
+
 def _boundaries(ids: Sequence[str], size: int) -> list[str]:
     return [ids[min(i + size, len(ids)) - 1] for i in range(0, len(ids), size)]
 

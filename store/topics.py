@@ -277,6 +277,23 @@ async def member_boundaries(
     return [ids[min(i + size, len(ids)) - 1] for i in range(0, len(ids), size)]
 
 
+async def member_boundaries_after(
+    *, session: AsyncSession, environment_id: uuid.UUID, topic_id: uuid.UUID, after: int | None, size: int,
+    pages: int,
+) -> list[int]:
+    """The upper bounds of the next ``pages`` pages of ``size`` members after membership id ``after``.
+
+    Keyset: at most ``size * pages`` ids are read, whatever the topic's size.
+    """
+    query = select(TopicSubscriber.id).where(
+        TopicSubscriber.environment_id == environment_id, TopicSubscriber.topic_id == topic_id
+    )
+    if after is not None:
+        query = query.where(TopicSubscriber.id > after)
+    ids = (await session.scalars(query.order_by(TopicSubscriber.id).limit(size * pages))).all()
+    return [ids[min(i + size, len(ids)) - 1] for i in range(0, len(ids), size)]
+
+
 async def members_in_range(
     *, session: AsyncSession, environment_id: uuid.UUID, topic_id: uuid.UUID, after: int | None, until: int | None
 ) -> list[Subscriber]:
