@@ -34,9 +34,9 @@ from activities.ledger import Collector, Delivery, Ledger
 from activities.live import LiveEvents
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
+from activities.telemetry import delivery_attempt
 from activities.transmission import Transmitter
 from activities.unknown_outcome import policy_for, settle
-from activities.telemetry import delivery_attempt
 from channels import (
     Channel,
     ChannelProvider,

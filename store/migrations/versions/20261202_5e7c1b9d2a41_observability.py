@@ -1,7 +1,7 @@
 """observability (issue 19: trace ids on execution details; indexes for the retention sweep)
 
 Revision ID: 5e7c1b9d2a41
-Revises: a0d4f3b8e504
+Revises: c5e1a9d2b716
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e7c1b9d2a41"
-down_revision: str | None = "a0d4f3b8e504"
+down_revision: str | None = "c5e1a9d2b716"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """delivery events (issue 18: provider delivery events, lifecycle webhook endpoints, send-rate limits)
 
 Revision ID: e5c1a9d7b318
-Revises: a0d4f3b8e504
+Revises: 5e7c1b9d2a41
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import store.base
 
 revision: str = "e5c1a9d7b318"
-down_revision: str | None = "a0d4f3b8e504"
+down_revision: str | None = "5e7c1b9d2a41"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
