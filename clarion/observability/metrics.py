@@ -46,9 +46,19 @@ def temporal_runtime(host: str, port: int) -> Runtime:
 def install_worker_metrics(settings: ObservabilitySettings, *, serve: bool = True) -> MetricsServer | None:
     """Start a worker process's endpoints (``serve=False``: only the SDK's, for a worker inside the API
     process); call before its Temporal client connects, since clients take the default runtime."""
+    # A port already taken (a second worker on the same host) costs that worker its endpoints, never
+    # the worker itself: deliveries matter more than their metrics, and the error says how to fix it.
     if settings.temporal_metrics_port:
-        Runtime.set_default(temporal_runtime(settings.metrics_host, settings.temporal_metrics_port),
-                            error_if_already_set=False)
+        try:
+            Runtime.set_default(temporal_runtime(settings.metrics_host, settings.temporal_metrics_port),
+                                error_if_already_set=False)
+        except Exception:
+            logger.exception("Temporal SDK metrics not served on port %d (set CLARION_OBSERVABILITY__"
+                             "TEMPORAL_METRICS_PORT per worker, or 0)", settings.temporal_metrics_port)
     if serve and settings.worker_metrics_port:
-        return serve_metrics(settings.metrics_host, settings.worker_metrics_port)
+        try:
+            return serve_metrics(settings.metrics_host, settings.worker_metrics_port)
+        except OSError:
+            logger.exception("worker metrics not served on port %d (set CLARION_OBSERVABILITY__"
+                             "WORKER_METRICS_PORT per worker, or 0)", settings.worker_metrics_port)
     return None

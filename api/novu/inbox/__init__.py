@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.novu.inbox import demo, notifications, preferences, session
+from api.novu.inbox import demo, notifications, plain_socket, preferences, session
 
-ROUTERS: tuple[APIRouter, ...] = (session.router, notifications.router, preferences.router, demo.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    session.router, notifications.router, preferences.router, plain_socket.router, demo.router,
+)

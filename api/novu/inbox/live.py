@@ -14,7 +14,7 @@ import contextlib
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -51,7 +51,8 @@ class InboxSockets:
         self._bus: RealtimeBus | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
         self.server.on("connect", self._connect)
-        self.listeners: list[Callable[[str, str, dict[str, Any]], Awaitable[None]]] = []
+        # Novu's plain-WebSocket ("cloud") clients of this process, by room (api/novu/inbox/plain_socket.py).
+        self._plain: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
 
     # ---- connections -------------------------------------------------------------------------
 
@@ -81,7 +82,19 @@ class InboxSockets:
         return room(env.id, token.subscriber_id)
 
     def has_listeners(self, target: str) -> bool:
-        return bool(self.server.manager.rooms.get("/", {}).get(target)) or bool(self.listeners)
+        return bool(self.server.manager.rooms.get("/", {}).get(target)) or bool(self._plain.get(target))
+
+    def attach(self, target: str) -> asyncio.Queue[dict[str, Any]]:
+        """A queue that gets ``{event, data}`` for every event of the room (a plain WebSocket's feed)."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+        self._plain.setdefault(target, set()).add(queue)
+        return queue
+
+    def detach(self, target: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        queues = self._plain.get(target, set())
+        queues.discard(queue)
+        if not queues:
+            self._plain.pop(target, None)
 
     # ---- bus → sockets -----------------------------------------------------------------------
 
@@ -102,8 +115,9 @@ class InboxSockets:
 
     async def emit(self, target: str, name: str, data: dict[str, Any]) -> None:
         await self.server.emit(name, data, room=target)
-        for listener in list(self.listeners):
-            await listener(target, name, data)
+        for queue in list(self._plain.get(target, ())):
+            if not queue.full():  # a client that stopped reading loses events rather than memory
+                queue.put_nowait({"event": name, "data": data})
 
     async def _build(self, event: RealtimeEvent) -> tuple[str, dict[str, Any]] | None:
         assert self._sessions is not None and event.sub is not None

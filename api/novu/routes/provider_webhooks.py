@@ -78,7 +78,7 @@ async def receive(
     row = await provider_events.integration(session=session, integration_id=integration_id)
     if row is None:
         await _refuse(session, None, "unknown_integration", f"no integration {integration_id!r}", body)
-        raise NotFound(f"Integration {integration_id} was not found")
+        raise NotFound("Integration not found")
     parser = parser_for(row.provider_id)
     registry: ChannelRegistry = request.app.state.channels
     if parser is None or row.provider_id not in registry:

@@ -13,12 +13,14 @@ from pydantic import ConfigDict, Field
 
 from api.novu.schemas.activity import novu_provider
 from api.novu.schemas.base import NovuResponse
+from store.base import utcnow
 from store.models import Message, NotificationWorkflow, Subscriber
 
 T = TypeVar("T")
 NovuChannel = Literal["in_app", "email", "sms", "chat", "push"]
 MessageStatus = Literal["sent", "error", "warning"]
 ButtonType = Literal["primary", "secondary"]
+Severity = Literal["high", "medium", "low", "none"]
 
 # A webhook step posts to a URL, as Novu's chat providers do; Novu has no channel of its own for it.
 NOVU_CHANNELS: dict[str, NovuChannel] = {"in_app": "in_app", "email": "email", "sms": "sms", "chat": "chat",
@@ -174,7 +176,7 @@ class InboxWorkflowDto(_Dto):
     identifier: str
     name: str
     critical: bool
-    severity: Literal["none"] = "none"
+    severity: Severity = "none"
     tags: list[str]
 
 
@@ -198,7 +200,7 @@ class InboxNotificationDto(_Dto):
     primary_action: InboxActionDto | None = Field(alias="primaryAction")
     secondary_action: InboxActionDto | None = Field(alias="secondaryAction")
     channel_type: Literal["in_app"] = Field(default="in_app", alias="channelType")
-    severity: Literal["none"] = "none"
+    severity: Severity = Field(default="none", description="the workflow's severity")
     tags: list[str]
     data: dict[str, Any] = Field(description="the trigger payload: Clarion keeps no separate step data")
     redirect: RedirectDto | None
@@ -245,6 +247,7 @@ def inbox_dto(m: Message, *, subscriber: Subscriber, workflow: NotificationWorkf
         is_read=m.read,
         is_seen=m.seen,
         is_archived=m.archived,
+        is_snoozed=m.snoozed_until is not None and m.snoozed_until > utcnow(),
         created_at=m.created_at,
         read_at=m.read_at,
         first_seen_at=m.seen_at,
@@ -257,6 +260,12 @@ def inbox_dto(m: Message, *, subscriber: Subscriber, workflow: NotificationWorkf
         redirect=RedirectDto(url=url) if url else None,
         workflow=InboxWorkflowDto(
             id=str(workflow.id), identifier=workflow.identifier, name=workflow.name, critical=workflow.critical,
-            tags=list(workflow.tags or []),
+            tags=list(workflow.tags or []), severity=_severity(workflow),
         ) if workflow else None,
+        severity=_severity(workflow),
     )  # fmt: skip
+
+
+def _severity(workflow: NotificationWorkflow | None) -> Severity:
+    value = workflow.severity if workflow is not None else "none"
+    return value if value in ("high", "medium", "low") else "none"  # type: ignore[return-value]
