@@ -35,6 +35,7 @@ from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
 from activities.transmission import Transmitter
 from activities.unknown_outcome import policy_for, settle
+from activities.vanished import definitions_may_vanish
 from channels import (
     Channel,
     ChannelProvider,
@@ -78,7 +79,8 @@ class DispatchActivities:
     async def send_step(self, inp: StepInput) -> StepOutcome:
         """Deliver step ``inp.step_index`` to every recipient of ``inp.batch`` that wants it."""
         async with heartbeating():
-            return await self._send(inp)
+            with definitions_may_vanish():
+                return await self._send(inp)
 
     async def _send(self, inp: StepInput) -> StepOutcome:
         ctx = inp.context
