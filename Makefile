@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test install lint
+.PHONY: dev test install lint chaos
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,3 +24,7 @@ lint: .stamp-install
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# Not part of `make test`: a few minutes of load with workers, the API, Temporal and PostgreSQL killed.
+chaos: .stamp-install
+	$(BIN)/python bench/chaos.py --runs 3

@@ -37,6 +37,7 @@ from activities.recipients import CLAIMED_NOW, claim_batch
 from activities.telemetry import delivery_attempt
 from activities.transmission import Transmitter
 from activities.unknown_outcome import policy_for, settle
+from activities.vanished import definitions_may_vanish
 from channels import (
     Channel,
     ChannelProvider,
@@ -64,11 +65,12 @@ class DispatchActivities:
     def __init__(
         self, *, sessions: Sessions, renderer: TemplateRenderer, providers: ProviderSource, concurrency: int = 16,
         backoff: Backoff | None = None, live: LiveEvents | None = None, allow_private_addresses: bool = False,
-        unknown_outcome: Mapping[str, str] | None = None,
+        unknown_outcome: Mapping[str, str] | None = None, unknown_after_seconds: float = 0.0,
     ) -> None:
         self._sessions = sessions
         self._transmitter = Transmitter(sessions)
         self._unknown_outcome = dict(unknown_outcome or {})
+        self._unknown_after = unknown_after_seconds
         self._allow_private = allow_private_addresses
         self._live = live or LiveEvents(bus=None, sessions=sessions)
         self._renderer = renderer
@@ -80,7 +82,8 @@ class DispatchActivities:
     async def send_step(self, inp: StepInput) -> StepOutcome:
         """Deliver step ``inp.step_index`` to every recipient of ``inp.batch`` that wants it."""
         async with heartbeating():
-            return await self._send(inp)
+            with definitions_may_vanish():
+                return await self._send(inp)
 
     async def _send(self, inp: StepInput) -> StepOutcome:
         ctx = inp.context
@@ -150,7 +153,8 @@ class DispatchActivities:
             return None  # an earlier attempt decided this recipient and recorded why
         prior = earlier.get(key)
         if prior is not None and not settle(prior, n=n, job_id=job_id, key=key, channel=step.type, ledger=ledger,
-                                            outcome=outcome, policy=policy_for(step.type, self._unknown_outcome)):
+                                            outcome=outcome, policy=policy_for(step.type, self._unknown_outcome),
+                                            in_flight_seconds=self._unknown_after):
             return None  # an earlier attempt finished it, or its unknown outcome is not sent again
         global_row, workflow_row = prefs.get(sub.id, (None, None))
         allowed, why = content.allowed(

@@ -10,12 +10,17 @@ undecided. For those the channel's policy decides:
 - ``at_most_once``: do not send again; the message is recorded with ``outcome unknown``.
 
 Either way the execution details say what happened and under which policy (activity feed, explain).
+
+A marker younger than ``in_flight_seconds`` is not decided yet: an attempt Temporal gave up on (a
+heartbeat lost while the Temporal server restarted) may still be sending it, and resending now would
+duplicate a message that is not unknown at all. That delivery is retried later instead.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from activities.ledger import Ledger
 from core.payloads import StepOutcome
@@ -33,11 +38,22 @@ def policy_for(channel: str, policies: Mapping[str, str]) -> Policy:
     return AT_LEAST_ONCE if chosen == AT_LEAST_ONCE else AT_MOST_ONCE
 
 
+def _age_seconds(prior: Message, now: datetime) -> float:
+    stamp = prior.updated_at if prior.updated_at.tzinfo else prior.updated_at.replace(tzinfo=UTC)
+    return (now - stamp).total_seconds()
+
+
 def settle(
     prior: Message, *, n: Notification, job_id: uuid.UUID, key: str, channel: str, policy: Policy,
-    ledger: Ledger, outcome: StepOutcome,
+    ledger: Ledger, outcome: StepOutcome, in_flight_seconds: float = 0.0, now: datetime | None = None,
 ) -> bool:
     """Record what an earlier attempt left; True when the message must be sent (again) now."""
+    if prior.status == "transmitting" and in_flight_seconds > 0:
+        wait = in_flight_seconds - _age_seconds(prior, now or datetime.now(UTC))
+        if wait > 0:  # perhaps still on the wire from an attempt that has not noticed it was given up
+            ledger.retry.append(key)
+            ledger.retry_after = max(ledger.retry_after or 0.0, wait)
+            return False
     facts = {"channel": channel, "provider_id": prior.provider_id,
              "raw": {"unknownOutcome": True, "policy": policy, "idempotencyKey": key}}
     if prior.status == "transmitting":

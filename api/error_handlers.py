@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError
 from api.faces import FaceTable
+from api.outages import RETRY_AFTER_SECONDS, is_database_outage
 
 log = logging.getLogger("clarion.api")
 
@@ -63,6 +64,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_outage(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return render_error(request, 503, "The database is unavailable; retry shortly",
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return render_error(request, 500, "Internal server error")
 

@@ -71,6 +71,7 @@ def build_worker(
         live=(live := LiveEvents(bus=bus, sessions=sessions)),
         allow_private_addresses=settings.private_addresses_allowed,
         unknown_outcome=settings.worker.unknown_outcome,
+        unknown_after_seconds=settings.worker.unknown_outcome_after_seconds,
     )
     recipients = RecipientActivities(sessions=sessions)
     publishing = PublishingActivities(sessions=sessions, bus=bus)

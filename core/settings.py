@@ -90,6 +90,9 @@ class WorkerSettings(BaseModel):
     # A send whose worker died on the wire: send again under the same idempotency key (same Message-ID,
     # provider idempotency key) or record "outcome unknown"; per channel (activities/unknown_outcome.py).
     unknown_outcome: dict[str, UnknownOutcomePolicy] = Field(default_factory=lambda: dict(UNKNOWN_OUTCOME_DEFAULTS))
+    # A "transmitting" marker younger than this may still be on the wire from an attempt Temporal gave up
+    # on (lost heartbeat); it is decided only once older (keep it above the providers' send timeouts).
+    unknown_outcome_after_seconds: float = Field(default=40.0, ge=0)
     # On SIGTERM (a deploy), in-flight activities get this long to finish before they are cancelled.
     graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
     # A worker started while Temporal is down retries its connection this often (0: give up at once).

@@ -124,7 +124,9 @@ async def _publish(request: Request, principal: PrincipalDep, session: SessionDe
     for i, event in enumerate(events):
         assert event is not None
         at = f"events[{i}]"
-        if topic is not None and not accepts(topic, event.type):
+        # The spec's order of checks: an unknown event type before the topic's list of types.
+        unknown = topic is not None and await publisher.cache.get(session, env, event.type) is None
+        if topic is not None and not unknown and not accepts(topic, event.type):
             errors.append((f"{at}.type", f"The event type '{event.type}' is not accepted by topic '{topic.key}'.",
                            "EVENT_TYPE_NOT_ON_TOPIC"))
             continue

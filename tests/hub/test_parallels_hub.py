@@ -156,3 +156,15 @@ async def test_scopes_and_the_connection_limit_are_checked_at_the_handshake(hub:
                 pass
         assert limited.value.response.status_code == 409
         assert json.loads(limited.value.response.body)["message"] == "too many connections for this credential"
+
+
+async def test_a_frame_of_deep_json_closes_the_socket_with_a_reason(hub: HubServer):
+    key = await hub.key("ws:subscribe")
+    async with connect(hub.ws_url(), additional_headers={"X-Api-Key": key}) as ws:
+        await receive(ws)  # welcome
+        await ws.send("[" * 5000 + "]" * 5000)
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1007
+    assert "nested deeper" in closed.value.rcvd.reason

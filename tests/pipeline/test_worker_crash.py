@@ -59,6 +59,7 @@ async def test_killed_worker_mid_send_follows_the_unknown_outcome_policy(
         "CLARION_SMTP__FROM_ADDRESS": "clarion@example.test",
         "CLARION_WORKER__SEND_HEARTBEAT_SECONDS": "2",
         "CLARION_WORKER__UNKNOWN_OUTCOME": json.dumps({"email": policy}),
+        "CLARION_WORKER__UNKNOWN_OUTCOME_AFTER_SECONDS": "1",  # the first worker is dead for sure
     }
     first = start_worker(env, tmp_path / "worker-1.log")
     second = None

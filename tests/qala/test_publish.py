@@ -104,6 +104,9 @@ async def test_routing_errors_and_limits(qala: Qala) -> None:
     await qala.topic("only-a", ["a.happened"])
     response = await qala.call("POST", "/v1/topics/only-a/events/publish", [{"type": "b.happened", "data": {}}])
     assert response.json()["errors"][0]["code"] == "EVENT_TYPE_NOT_ON_TOPIC"
+    # An event type the environment does not have is reported as such first, as the spec orders the checks.
+    response = await qala.call("POST", "/v1/topics/only-a/events/publish", [{"type": "c.unknown", "data": {}}])
+    assert response.json()["errors"][0]["code"] == "INVALID_EVENT_TYPE"
     response = await qala.call("POST", "/v1/events/publish", [{"type": "b.happened", "data": {}}])
     assert response.json()["errors"][0]["code"] == "EVENT_TYPE_NOT_ROUTED"
     response = await qala.call("POST", "/v1/topics/missing/events/publish", [{"type": "a.happened", "data": {}}])

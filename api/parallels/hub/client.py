@@ -51,6 +51,7 @@ class HubClient:
     dropped_since_notice: int = 0
     messages_sent: int = 0
     close_code: int | None = None
+    close_reason: str = ""
     queue: deque[str] = field(default_factory=deque)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -63,9 +64,10 @@ class HubClient:
         self.queue.append(text)
         self.wake.set()
 
-    def close(self, code: int) -> None:
+    def close(self, code: int, reason: str = "") -> None:
         if self.close_code is None:
             self.close_code = code
+            self.close_reason = reason[:120]  # a close frame's reason is at most 123 bytes
         self.wake.set()
 
     def view(self, node: str) -> dict[str, Any]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Any
 
 from fastapi import WebSocket
 
+from api.json_body import JsonBodyError, parse_json
 from api.parallels.hub import catalogue
 from api.parallels.hub.client import HubClient, frame
 from api.parallels.hub.hub import Hub
@@ -38,7 +38,7 @@ async def serve(websocket: WebSocket, hub: Hub, client: HubClient, ignored: list
         await hub.remove(client)
         if client.close_code is not None:
             with contextlib.suppress(Exception):
-                await websocket.close(client.close_code)
+                await websocket.close(client.close_code, reason=client.close_reason or None)
 
 
 async def _read(websocket: WebSocket, hub: Hub, client: HubClient) -> None:
@@ -57,16 +57,27 @@ async def _read(websocket: WebSocket, hub: Hub, client: HubClient) -> None:
             size = len(data.encode())
         client.last_pong_at = utcnow()  # any frame proves the client is alive
         if size > limit:
-            client.close(1009)
+            client.close(1009, f"frame larger than {limit} bytes")
             return
-        client.offer(reply(client, data))
+        try:
+            answer = reply(client, data)
+        except FrameRefused as refused:
+            client.close(1007, str(refused))  # RFC 6455: data inconsistent with the message type
+            return
+        client.offer(answer)
+
+
+class FrameRefused(ValueError):
+    """A frame that is JSON but unusable (too deep, lone surrogates): the socket is closed with why."""
 
 
 def reply(client: HubClient, text: str) -> str:
     """The answer to one client frame (event-apis.md §3.5)."""
     try:
-        request: Any = json.loads(text)
-    except ValueError:
+        request: Any = parse_json(text)
+    except JsonBodyError as exc:
+        if exc.structural:
+            raise FrameRefused(f"the frame {exc.reason}") from None
         return _error(client, "invalid JSON")
     if not isinstance(request, dict):
         return _error(client, "a frame must be a JSON object")
