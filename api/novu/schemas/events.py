@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.novu.schemas.dry_run import DryRunAnswer
 from core.payloads import SubscriberInput, TenantInput
 
 TRIGGER_STATUSES = (
@@ -73,6 +74,8 @@ class TriggerCommon(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
     overrides: dict[str, Any] = Field(default_factory=dict)
     transaction_id: str | None = Field(default=None, alias="transactionId", min_length=1, max_length=200)
+    dry_run: bool = Field(default=False, alias="dryRun",
+                          description="answer who would receive what, without sending or storing anything")
     actor: str | SubscriberDto | None = None
     tenant: str | TenantDto | None = None
 
@@ -108,10 +111,11 @@ class TriggerResult(BaseModel):
     acknowledged: bool
     status: Literal[
         "error", "trigger_not_active", "no_workflow_active_steps_defined", "no_workflow_steps_defined", "processed",
-        "no_tenant_found", "invalid_recipients",
+        "no_tenant_found", "invalid_recipients", "dry_run",
     ]
     transaction_id: str | None = Field(default=None, serialization_alias="transactionId")
     error: list[str] | None = None
+    dry_run: DryRunAnswer | None = Field(default=None, serialization_alias="dryRun")
 
     model_config = ConfigDict(populate_by_name=True)
 
