@@ -88,6 +88,7 @@ async def claim_batch(session: AsyncSession, ctx: TriggerContext, batch: Batch) 
         "tenant": ctx.tenant.identifier if ctx.tenant else None,
         "actor": actor_id,
         "status": "processing",
+        "replay_of": ctx.replay_of,
     }
     if ctx.selector is not None:
         selector = Selector.model_validate(ctx.selector)

@@ -147,6 +147,7 @@ class NotificationDto(_Dto):
     payload: dict[str, Any]
     tags: list[str]
     temporal_url: str = Field(alias="temporalUrl")
+    replay_of: str | None = Field(default=None, alias="replayOf", description="the transaction this one replays")
 
 
 class ActivitiesResponse(_Dto):
@@ -265,6 +266,7 @@ def notification_dto(view: NotificationView, *, organization_id: str, temporal: 
         payload=n.payload,
         tags=list(workflow.tags) if workflow else [],
         temporal_url=url,
+        replay_of=n.replay_of,
     )
 
 
