@@ -87,7 +87,8 @@ def timer_entry(t: DelayTimer) -> Entry:
         status = "success"
     elif t.ended == "cancelled":
         late, status = 0.0, "warning"
-        words = f"Delay cancelled at {_stamp(t.ended_at)} (planned {_stamp(t.planned_end)})"
+        # A cancelled timer: the run was fast-forwarded or cancelled (the run's status tells which).
+        words = f"Delay cut short at {_stamp(t.ended_at)} (planned {_stamp(t.planned_end)})"
     else:
         late, words, status = 0.0, f"Waiting in a delay until {_stamp(t.planned_end)}", "info"
     evidence = {"startedAt": t.started_at.isoformat(), "plannedEnd": t.planned_end.isoformat(),

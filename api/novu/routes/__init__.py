@@ -15,6 +15,7 @@ from api.novu.routes import (
     layouts,
     messages,
     notifications,
+    pending,
     preferences_v1,
     preferences_v2,
     redrive,
@@ -33,8 +34,8 @@ from api.novu.routes import (
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
-        environments, events, redrive, replay, workflows, explain, notifications, execution_details, feed_v1, inbox_v2,
-        messages,
+        environments, pending, events, redrive, replay, workflows, explain, notifications, execution_details,
+        feed_v1, inbox_v2, messages,
         integrations, layouts, translations, tenant_workflows, subscribers_v1, subscribers_v2,
         subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1, topics_v2,
     )

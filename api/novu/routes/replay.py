@@ -35,7 +35,7 @@ async def replay(
 
 
 @router.get("/v2/workflows/{workflowId}/versions", response_model=WorkflowVersionsEnvelope, tags=["workflows"])
-async def versions(
+async def list_workflow_versions(
     workflow_id: Annotated[str, Path(alias="workflowId")], principal: NativeAuth, session: SessionDep,
 ) -> Any:
     """Every saved version of a workflow's definition, newest first (a save that changed nothing adds none)."""
