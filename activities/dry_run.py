@@ -166,13 +166,14 @@ class DryRunActivities:
             return DryRunStep(step_id=step.id, type=step.type, outcome="skipped", reason=f"{step.type} is off ({why})",
                               evidence=preference_evidence(why, channel=step.type, workflow=ctx.workflow,
                                                            global_row=global_row, workflow_row=workflow_row))
+        rendered: dict[str, str] | None = None
         try:
             step_base = {**base, "step": {"events": [ctx.payload], "total_count": 1}}
             rendered = content.render(self._renderer, kind, step, step_base, sub)
             kind.build_message(rendered, recipient=recipient(sub), payload=ctx.payload, controls=step.controls,
                                key="dry-run")
-        except Unreachable as exc:
-            return DryRunStep(step_id=step.id, type=step.type, outcome="skipped", reason=str(exc))
+        except Unreachable as exc:  # the content is still shown (a step preview needs no address)
+            return DryRunStep(step_id=step.id, type=step.type, outcome="skipped", reason=str(exc), content=rendered)
         except (TemplateRenderError, ValueError) as exc:
             return DryRunStep(step_id=step.id, type=step.type, outcome="failed", reason=f"rendering failed: {exc}")
         if integration is None:

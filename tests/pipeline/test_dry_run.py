@@ -98,3 +98,23 @@ async def test_bulk_dry_run_and_a_refused_dry_run(pipeline: Pipeline) -> None:
     assert {s["outcome"] for s in first["dryRun"]["recipients"][0]["steps"]} == {"would_send"}
     assert second == {"acknowledged": True, "status": "trigger_not_active", "transactionId": second["transactionId"]}
     assert await snapshot(pipeline) == before
+
+
+async def test_step_preview_renders_one_step_with_a_payload(pipeline: Pipeline) -> None:
+    await add_workflow(pipeline.sessions, pipeline.tenancy.env_a.id, "news", steps=[INBOX, THROTTLE, MAIL])
+    before = await snapshot(pipeline)
+    url = "/v2/workflows/news/step/mail/preview"
+    body = {"previewPayload": {"payload": {"n": 7}, "subscriber": {"firstName": "Grace"}}}
+    response = await pipeline.client.post(url, json=body, headers=pipeline.headers)
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    assert data["result"]["type"] == "email"
+    assert data["result"]["preview"]["subject"] == "News for Grace" and "<p>7</p>" in data["result"]["preview"]["body"]
+    assert data["previewPayloadExample"]["payload"] == {"n": 7}
+    # Control values replace the saved ones; the step's conditions never hide a preview (n is 0 here).
+    body = {"controlValues": {"body": "Changed {{ payload.n }}"}, "previewPayload": {"payload": {"n": 0}}}
+    response = await pipeline.client.post("/v2/workflows/news/step/inbox/preview", json=body, headers=pipeline.headers)
+    assert response.json()["data"]["result"] == {"type": "in_app", "preview": {"body": "Changed 0"}}
+    missing = await pipeline.client.post("/v2/workflows/news/step/nope/preview", json={}, headers=pipeline.headers)
+    assert missing.status_code == 404 and missing.json()["statusCode"] == 404
+    assert await snapshot(pipeline) == before
