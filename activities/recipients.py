@@ -24,7 +24,7 @@ def _chunks(items: list[SubscriberInput], size: int) -> list[list[SubscriberInpu
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _in_audience(member: Subscriber, audiences: list[str] | None) -> bool:
+def in_audience(member: Subscriber, audiences: list[str] | None) -> bool:
     """A scoped member (one with audiences) gets only events addressed to one of them (§1.4)."""
     return audiences is None or not member.audiences or bool(set(member.audiences) & set(audiences))
 
@@ -74,7 +74,7 @@ async def claim_batch(session: AsyncSession, ctx: TriggerContext, batch: Batch) 
             session=session, environment_id=env, topic_id=uuid.UUID(batch.topic_id),
             after=int(batch.after) if batch.after else None, until=int(batch.until) if batch.until else None,
         )
-        members = [m for m in members if m.subscriber_id != actor_id and _in_audience(m, ctx.audiences)]
+        members = [m for m in members if m.subscriber_id != actor_id and in_audience(m, ctx.audiences)]
     else:
         members = await subscribers.in_range(session=session, environment_id=env, after=batch.after, until=batch.until)
         members = [m for m in members if m.subscriber_id != actor_id]
@@ -88,6 +88,7 @@ async def claim_batch(session: AsyncSession, ctx: TriggerContext, batch: Batch) 
         "tenant": ctx.tenant.identifier if ctx.tenant else None,
         "actor": actor_id,
         "status": "processing",
+        "replay_of": ctx.replay_of,
     }
     if ctx.selector is not None:
         selector = Selector.model_validate(ctx.selector)

@@ -43,8 +43,13 @@ def window_from(value: Any) -> float | None:
 
 def scope_of(inp: ThrottleInput, subscriber_id: str, key: Any) -> str:
     ctx = inp.context
-    step = ctx.workflow.steps[inp.step_index]
-    raw = json.dumps([ctx.environment_id, ctx.workflow.id, step.id, subscriber_id, key], default=str)
+    step_id = ctx.workflow.steps[inp.step_index].id
+    return throttle_scope(ctx.environment_id, ctx.workflow.id, step_id, subscriber_id, key)
+
+
+def throttle_scope(environment_id: str, workflow_id: str, step_id: str, subscriber_id: str, key: Any) -> str:
+    """What a throttle counts: one subscriber (and key value) at one step of one workflow."""
+    raw = json.dumps([environment_id, workflow_id, step_id, subscriber_id, key], default=str)
     return f"throttle:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 

@@ -17,6 +17,7 @@ from activities.action_steps import action_step_activities
 from activities.audience import AudienceActivities
 from activities.backoff import Backoff
 from activities.dispatch import DispatchActivities
+from activities.dry_run import DryRunActivities
 from activities.live import LiveActivities, LiveEvents
 from activities.providers import IntegrationProviders, ProviderSource
 from activities.publishing import PublishingActivities
@@ -33,6 +34,7 @@ from store.realtime import NullBus, RealtimeBus, make_bus
 from templates import TemplateRenderer
 from workflows.bulk import BulkTriggerWorkflow
 from workflows.digest_group import DigestWorkflow
+from workflows.dry_run import DryRunWorkflow
 from workflows.publish import PublishWorkflow
 from workflows.redrive import RedriveWorkflow
 from workflows.retention import StreamRetentionWorkflow
@@ -47,7 +49,7 @@ from .schedules import ensure_retention_schedule
 logger = logging.getLogger(__name__)
 WORKFLOWS = [
     TriggerWorkflow, RunWorkflow, BulkTriggerWorkflow, PublishWorkflow, WebhookDeliveryWorkflow, DigestWorkflow,
-    StreamRetentionWorkflow, RedriveWorkflow,
+    StreamRetentionWorkflow, RedriveWorkflow, DryRunWorkflow,
 ]
 # The sandbox re-imports a workflow's modules for every new run; the deterministic helper modules
 # (pydantic models, search attributes) are safe to share, and rebuilding their pydantic classes
@@ -88,7 +90,9 @@ def build_worker(
                     webhooks.attempt_webhook, webhooks.finish_webhook, *action_step_activities(sessions),
                     retention.sweep_stream_retention, retention.purge_expired_records,
                     LiveActivities(live=live).publish_run_closed,
-                    RedriveActivities(sessions=sessions).reopen_deliveries],
+                    RedriveActivities(sessions=sessions).reopen_deliveries,
+                    DryRunActivities(sessions=sessions, renderer=TemplateRenderer(), providers=providers,
+                                     allow_private_addresses=settings.private_addresses_allowed).dry_run],
         max_concurrent_activities=settings.worker.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker.max_concurrent_workflow_tasks,
         workflow_runner=SANDBOX,

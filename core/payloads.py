@@ -68,6 +68,8 @@ class WorkflowSnapshot(BaseModel):
     preferences: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     steps: list[StepSpec]
+    # The saved version this definition is (``GET /v2/workflows/{id}/versions``); None before versions.
+    version: int | None = None
 
 
 class TriggerContext(BaseModel):
@@ -84,6 +86,8 @@ class TriggerContext(BaseModel):
     # Published events only (event-apis.md §1.4): topic members must match these audiences.
     # None means no audience filter (native triggers); [] keeps only members without audiences.
     audiences: list[str] | None = None
+    # The transaction this trigger replays (``POST /v1/events/trigger/{transactionId}/replay``).
+    replay_of: str | None = None
     # Bitcaster's filters and limit_to (core.subscriber_selector.Selector as data): applied when a batch
     # claims its recipients, whatever the batch kind.
     selector: dict[str, Any] | None = None

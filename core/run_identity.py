@@ -24,8 +24,10 @@ TENANT_ID = SearchAttributeKey.for_keyword("TenantId")
 ENVIRONMENT_ID = SearchAttributeKey.for_keyword("EnvironmentId")
 # Bitcaster's ``?cid=``: the caller's own correlation id for a trigger.
 CORRELATION_ID = SearchAttributeKey.for_keyword("CorrelationId")
+# A replay's original transaction: ``ReplayOf = 'tx'`` lists the replays of ``tx``.
+REPLAY_OF = SearchAttributeKey.for_keyword("ReplayOf")
 
-ALL = (TRANSACTION_ID, SUBSCRIBER_ID, WORKFLOW_IDENTIFIER, TENANT_ID, ENVIRONMENT_ID, CORRELATION_ID)
+ALL = (TRANSACTION_ID, SUBSCRIBER_ID, WORKFLOW_IDENTIFIER, TENANT_ID, ENVIRONMENT_ID, CORRELATION_ID, REPLAY_OF)
 # Temporal caps one search attribute value at 2 KiB; a topic's members beyond this stay findable
 # through the activity feed (the store), not through visibility.
 SUBSCRIBER_IDS_BUDGET = 1800
@@ -36,7 +38,7 @@ def dev_server_flags() -> list[str]:
     flags: list[str] = []
     for key, kind in ((TRANSACTION_ID, "Keyword"), (SUBSCRIBER_ID, "KeywordList"),
                       (WORKFLOW_IDENTIFIER, "Keyword"), (TENANT_ID, "Keyword"), (ENVIRONMENT_ID, "Keyword"),
-                      (CORRELATION_ID, "Keyword")):
+                      (CORRELATION_ID, "Keyword"), (REPLAY_OF, "Keyword")):
         flags += ["--search-attribute", f"{key.name}={kind}"]
     return flags
 
@@ -54,7 +56,7 @@ def capped_ids(subscriber_ids: Sequence[str]) -> list[str]:
 
 def run_attributes(
     *, environment_id: str, transaction_id: str, workflow_identifier: str, tenant_id: str | None,
-    subscriber_ids: Sequence[str], correlation_id: str | None = None,
+    subscriber_ids: Sequence[str], correlation_id: str | None = None, replay_of: str | None = None,
 ) -> TypedSearchAttributes:
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(ENVIRONMENT_ID, environment_id),
@@ -65,6 +67,8 @@ def run_attributes(
         pairs.append(SearchAttributePair(TENANT_ID, tenant_id))
     if correlation_id:
         pairs.append(SearchAttributePair(CORRELATION_ID, correlation_id))
+    if replay_of:
+        pairs.append(SearchAttributePair(REPLAY_OF, replay_of))
     if ids := capped_ids(subscriber_ids):
         pairs.append(SearchAttributePair(SUBSCRIBER_ID, ids))
     return TypedSearchAttributes(pairs)
@@ -98,4 +102,5 @@ def trigger_attributes(inp: TriggerInput) -> TypedSearchAttributes:
         environment_id=ctx.environment_id, transaction_id=ctx.transaction_id,
         workflow_identifier=ctx.workflow.identifier, tenant_id=ctx.tenant.identifier if ctx.tenant else None,
         subscriber_ids=[s.subscriber_id for s in inp.subscribers], correlation_id=ctx.correlation_id,
+        replay_of=ctx.replay_of,
     )

@@ -49,6 +49,16 @@ async def claim_throttle(
     return granted
 
 
+async def throttle_used(*, session: AsyncSession, scope: str, since: datetime) -> int:
+    """How many runs passed ``scope``'s throttle after ``since`` (read only: a dry run's question)."""
+    used = await session.scalar(
+        select(func.count()).select_from(ThrottleClaim).where(
+            ThrottleClaim.scope == scope, ThrottleClaim.granted.is_(True), ThrottleClaim.claimed_at > since,
+        )
+    )
+    return int(used or 0)
+
+
 async def digest_entry(*, session: AsyncSession, run_key: str, step_id: str, subscriber_id: str) -> DigestEntry | None:
     return await session.scalar(select(DigestEntry).where(
         DigestEntry.run_key == run_key, DigestEntry.step_id == step_id, DigestEntry.subscriber_id == subscriber_id,

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
@@ -32,7 +32,8 @@ RecordRow: TypeAlias = Any
 # does not show (payloads, contents), which is most of the cost at 1 000 recipients.
 NOTIFICATION_COLUMNS = (Notification.id, Notification.subscriber_id, Notification.subscriber_pk,
                         Notification.workflow_id, Notification.workflow_identifier, Notification.transaction_id,
-                        Notification.temporal_workflow_id, Notification.created_at)
+                        Notification.temporal_workflow_id, Notification.created_at,
+                        Notification.replay_of)
 JOB_COLUMNS = (Job.notification_id, Job.step_id, Job.step_type, Job.status)
 DETAIL_COLUMNS = (ExecutionDetail.notification_id, ExecutionDetail.created_at, ExecutionDetail.step_id,
                   ExecutionDetail.channel, ExecutionDetail.status, ExecutionDetail.detail, ExecutionDetail.source,
@@ -121,3 +122,13 @@ async def topics_of(
     for pk, key in rows:
         found[pk].append(key)
     return found
+
+
+async def replays_of(*, session: AsyncSession, environment_id: uuid.UUID, transaction_id: str) -> list[str]:
+    """The transactions that replay ``transaction_id``, oldest first."""
+    rows = await session.execute(
+        select(Notification.transaction_id, func.min(Notification.created_at))
+        .where(Notification.environment_id == environment_id, Notification.replay_of == transaction_id)
+        .group_by(Notification.transaction_id).order_by(func.min(Notification.created_at))
+    )
+    return [tx for tx, _ in rows]

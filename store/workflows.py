@@ -11,6 +11,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store import workflow_versions
 from store.models import NotificationWorkflow
 
 OrderBy = Literal["createdAt", "updatedAt", "name"]
@@ -136,6 +137,7 @@ async def create(
     row = NotificationWorkflow(environment_id=environment_id, identifier=identifier, **values)
     session.add(row)
     await session.flush()
+    await workflow_versions.record(session=session, row=row)
     return row
 
 
@@ -153,6 +155,7 @@ async def update(
         setattr(row, name, value)
     await session.flush()
     await session.refresh(row)
+    await workflow_versions.record(session=session, row=row)
     return row
 
 
@@ -176,4 +179,5 @@ async def upsert(
         for name, value in values.items():
             setattr(row, name, value)
     await session.flush()
+    await workflow_versions.record(session=session, row=row)
     return row

@@ -3,7 +3,7 @@
 The histories in ``tests/histories/`` were recorded from real runs (inline trigger, topic trigger
 with child runs, one child run, bulk trigger; a digest group and a trigger merged into it, the stream
 retention sweep, a published event and its webhook delivery with one retry; a re-drive of two failed
-deliveries; and an inline trigger
+deliveries; a dry run; a trigger whose delay was fast-forwarded (``fast-forward`` patch); and an inline trigger
 written with the snake_case contract of ``core.payloads``, while the older ones carry Novu's camelCase
 subscriber names, which the contract still reads; a trigger whose audience is planned a page at a time,
 the run that continued as new and the run that finished). A change to workflow
@@ -33,7 +33,8 @@ def test_every_workflow_type_has_a_recorded_history() -> None:
     recorded = {path.stem for path in HISTORIES}
     assert {"trigger_inline", "trigger_topic", "run_batch", "bulk_trigger", "digest_group", "trigger_into_digest",
             "stream_retention", "publish_event", "webhook_delivery", "trigger_core_contract", "redrive",
-            "trigger_paged", "trigger_paged_continued"} <= recorded
+            "trigger_paged", "trigger_paged_continued", "dry_run",
+            "trigger_fast_forwarded_delay"} <= recorded
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

@@ -24,7 +24,13 @@ from temporalio.workflow import ParentClosePolicy
 from core.action_controls import DigestControls
 from core.payloads import Batch, RunInput, SendPolicy, StepSpec, SubscriberInput
 from core.run_identity import run_attributes
-from workflows.actions.base import BOOKKEEPING_RETRY, BOOKKEEPING_TIMEOUT, own_controls
+from workflows.actions.base import (
+    BOOKKEEPING_RETRY,
+    BOOKKEEPING_TIMEOUT,
+    FAST_FORWARD_SIGNAL,
+    own_controls,
+    wait_or_fast_forward,
+)
 from workflows.run import RunWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -52,6 +58,12 @@ class DigestWorkflow:
         self._late: list[DigestEvent] = []
         self._seen: set[str] = set()
         self._closed = False
+        self.fast_forwarded = False
+
+    @workflow.signal(name=FAST_FORWARD_SIGNAL)
+    def fast_forward(self) -> None:
+        """Close the window now (``POST /v1/events/pending/fast-forward``)."""
+        self.fast_forwarded = True
 
     @workflow.signal(name=ADD_SIGNAL)
     def add(self, event: DigestEvent) -> None:
@@ -79,7 +91,7 @@ class DigestWorkflow:
             wait = controls.window()
         workflow.set_current_details(f"collecting events until {workflow.now() + wait:%Y-%m-%d %H:%M:%S} UTC")
         if wait > timedelta(0):
-            await workflow.sleep(wait, summary="digest window")
+            await wait_or_fast_forward(wait, "digest window")
         self._closed = True
         closed = await workflow.execute_activity_method(
             DigestActivities.close_digest,

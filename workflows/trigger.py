@@ -12,6 +12,7 @@ from temporalio.workflow import ParentClosePolicy
 
 from core.payloads import RunInput, RunResult, TriggerInput
 from core.run_identity import SUBSCRIBER_ID, TRIGGER_WORKFLOW
+from workflows.actions.base import FAST_FORWARD_SIGNAL
 from workflows.run import RunWorkflow
 from workflows.step_sequence import run_steps
 
@@ -32,6 +33,14 @@ PAGED_AUDIENCE = "paged-audience"
 
 @workflow.defn(name=TRIGGER_WORKFLOW)
 class TriggerWorkflow:
+    def __init__(self) -> None:
+        self.fast_forwarded = False
+
+    @workflow.signal(name=FAST_FORWARD_SIGNAL)
+    def fast_forward(self) -> None:
+        """End the delay this run waits in now (``POST /v1/events/pending/fast-forward``)."""
+        self.fast_forwarded = True
+
     @workflow.run
     async def run(self, inp: TriggerInput) -> RunResult:
         """Deliver one event, then announce how the run closed on the real-time bus."""

@@ -83,6 +83,10 @@ async def explain_transaction(
         workflow_identifier=workflow.identifier if workflow else (snapshot.identifier if snapshot else None),
         workflow_id=str(workflow.id) if workflow else (snapshot.id if snapshot else None),
         status=status.status, summary=summary, recipients=recipients, runs=links,
+        workflow_version=snapshot.version if snapshot else None,
+        replay_of=trigger.context.replay_of if trigger else None,
+        replays=await explanations.replays_of(session=session, environment_id=environment_id,
+                                              transaction_id=transaction_id),
     )
 
 

@@ -87,7 +87,8 @@ def timer_entry(t: DelayTimer) -> Entry:
         status = "success"
     elif t.ended == "cancelled":
         late, status = 0.0, "warning"
-        words = f"Delay cancelled at {_stamp(t.ended_at)} (planned {_stamp(t.planned_end)})"
+        # A cancelled timer: the run was fast-forwarded or cancelled (the run's status tells which).
+        words = f"Delay cut short at {_stamp(t.ended_at)} (planned {_stamp(t.planned_end)})"
     else:
         late, words, status = 0.0, f"Waiting in a delay until {_stamp(t.planned_end)}", "info"
     evidence = {"startedAt": t.started_at.isoformat(), "plannedEnd": t.planned_end.isoformat(),
@@ -99,6 +100,17 @@ def timer_entry(t: DelayTimer) -> Entry:
 
 def _stamp(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "?"
+
+
+def trigger_entry(trigger: TriggerInput) -> Entry:
+    """The synchronous checks the trigger passed (a refused trigger starts nothing and is not recorded)."""
+    ctx = trigger.context
+    words = f"Trigger accepted: workflow {ctx.workflow.identifier!r} is active"
+    words += f" for tenant {ctx.tenant.identifier!r}" if ctx.tenant else ""
+    evidence = {"workflow": ctx.workflow.identifier, "version": ctx.workflow.version, "critical": ctx.workflow.critical,
+                "tenant": ctx.tenant.identifier if ctx.tenant else None,
+                "actor": ctx.actor.subscriber_id if ctx.actor else None, "replayOf": ctx.replay_of}
+    return Entry.model_construct(at=None, stage="trigger", status="success", decision=words, evidence=evidence)
 
 
 def recipient_entry(
@@ -175,6 +187,8 @@ def explain_recipient(
     timeline = [recipient_entry(n, trigger, topics, listed_ids), *(detail_entry(d) for d in details),
                 *(timer_entry(t) for t in timers)]
     timeline.sort(key=lambda e: (e.at is None, e.at or datetime.min))
+    if trigger is not None:
+        timeline.insert(0, trigger_entry(trigger))
     steps = [StepState.model_construct(step_id=j.step_id, type=j.step_type, status=j.status) for j in jobs]
     sent = [m for m in messages if m.status not in ("transmitting", "error", "warning")]
     unknown = [m for m in messages if m.status == "warning" or (m.status == "transmitting" and not running)]

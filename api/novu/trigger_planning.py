@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from jsonschema.exceptions import best_match
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from api.auth import Principal
-from api.errors import ApiError, BadRequest, Unprocessable
+from api.errors import ApiError, BadRequest, ServiceUnavailable, Unprocessable
+from api.novu.schemas.dry_run import DryRunAnswer
 from api.novu.schemas.events import BroadcastBody, TopicRecipient, TriggerBody, TriggerResult
 from api.operations.trigger_starts import send_policy, start_trigger
 from api.operations.workflow_cache import WorkflowCache
+from core.dry_run_payloads import DRY_RUN_WORKFLOW, DryRunInput, DryRunResult
 from core.payloads import SubscriberInput, TenantInput, TriggerContext, TriggerInput
 from core.settings import Settings
 from store import tenant_overrides, tenants
@@ -117,6 +120,24 @@ class Triggers:
             return planned
         await self.start(client, planned)
         return planned.result
+
+    async def dry_run(
+        self, body: TriggerBody | BroadcastBody, principal: Principal, session: AsyncSession, client: Client
+    ) -> TriggerResult:
+        """Plan one event and answer what it would do, through the worker's own rules, changing nothing."""
+        planned = await self.plan(body, principal, session)
+        if isinstance(planned, TriggerResult):
+            return planned
+        try:
+            result = await client.execute_workflow(
+                DRY_RUN_WORKFLOW, DryRunInput(trigger=planned.input),
+                id=f"dry-run:{principal.environment_id}:{uuid.uuid4().hex}", task_queue=self.task_queue,
+                result_type=DryRunResult, static_summary=f"dry run of {body.name}",
+            )
+        except RPCError as exc:
+            raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
+        return TriggerResult(acknowledged=True, status="dry_run", transaction_id=planned.input.context.transaction_id,
+                             dry_run=DryRunAnswer.of(result))
 
     async def start(self, client: Client, planned: Planned) -> None:
         await start_trigger(client, planned.input, task_queue=self.task_queue)

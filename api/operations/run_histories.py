@@ -16,6 +16,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
+from core.payloads import RunInput, TriggerContext, TriggerInput
 from core.settings import TemporalSettings
 
 T = TypeVar("T")
@@ -107,3 +108,12 @@ async def delay_timers(client: Client, workflow_id: str) -> list[DelayTimer]:
         how, when = ended.get(timer_id, ("waiting", None))
         timers.append(DelayTimer(workflow_id, step_id, at, due, when, how))
     return timers
+
+
+async def run_context(client: Client, workflow_id: str) -> TriggerContext | None:
+    """The trigger context a trigger or batch run started with (a batch's input names its batch)."""
+    run = await started_input(client, workflow_id, RunInput)
+    if run is not None:
+        return run.context
+    trigger = await started_input(client, workflow_id, TriggerInput)
+    return trigger.context if trigger is not None else None

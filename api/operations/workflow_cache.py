@@ -16,6 +16,7 @@ from jsonschema.protocols import Validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.payloads import StepSpec, WorkflowSnapshot
+from store import workflow_versions
 from store import workflows as workflow_store
 
 
@@ -61,6 +62,7 @@ class WorkflowCache:
             id=str(row.id), identifier=row.identifier, name=row.name, critical=row.critical,
             preferences=row.preferences or {}, tags=row.tags or [],
             steps=[StepSpec.model_validate(step) for step in row.steps or []],
+            version=await workflow_versions.latest_number(session=session, workflow_id=row.id),
         )
         entry = CachedWorkflow(snapshot=snapshot, active=row.active, payload_validator=_validator(row.payload_schema))
         if len(self._entries) >= self._max:

@@ -19,6 +19,7 @@ from store.models.recipients import Subscriber, SubscriberPreference, Tenant, To
 from store.models.sessions import SessionToken
 from store.models.streams import StreamMessage, StreamTopic
 from store.models.tenancy import ApiKey, Environment, Organization, Project
+from store.models.versions import WorkflowVersion
 from store.models.workflows import NotificationWorkflow
 
 __all__ = [
@@ -58,5 +59,6 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",
+    "WorkflowVersion",
     "WsClient",
 ]

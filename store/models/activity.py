@@ -18,6 +18,7 @@ class Notification(Base):
         UniqueConstraint("environment_id", "transaction_id", "subscriber_id"),
         Index("ix_notifications_env_created", "environment_id", "created_at"),
         Index("ix_notifications_created", "created_at"),
+        Index("ix_notifications_env_replay_of", "environment_id", "replay_of"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -33,6 +34,8 @@ class Notification(Base):
     actor: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(32), default="pending")
     temporal_workflow_id: Mapped[str] = mapped_column(String(512))
+    # The transaction this one replays (``POST /v1/events/trigger/{transactionId}/replay``).
+    replay_of: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

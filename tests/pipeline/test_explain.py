@@ -58,6 +58,7 @@ async def test_sent_and_a_subscriber_workflow_switch_are_explained(pipeline: Pip
     [decided] = stage(bob, "preference")
     assert decided["evidence"]["rule"] == "subscriber workflow switch" and decided["evidence"]["switchedAt"]
     assert stage(bob, "recipient")[0]["decision"] == "Resolved directly: listed in the trigger's 'to'"
+    assert bob["timeline"][0]["decision"] == "Trigger accepted: workflow 'news' is active"
     assert [s["status"] for s in bob["steps"]] == ["completed", "skipped"]
     [run] = bob["runs"]
     assert run["role"] == "trigger" and run["url"].endswith(f"/workflows/trigger%3A{env}%3Atx-pref")
@@ -69,7 +70,8 @@ async def test_global_switch_and_critical_workflow_rules_are_named(pipeline: Pip
     env = pipeline.tenancy.env_a.id
     await add_subscribers(pipeline.sessions, env, ["cy"], email=True)
     await set_preference(pipeline.sessions, env, "cy", channels={"email": False})
-    await add_workflow(pipeline.sessions, env, "mailer", steps=[MAIL])
+    await add_workflow(pipeline.sessions, env, "mailer", steps=[MAIL],
+                       preferences={"channels": {"email": {"enabled": False}}})
     await add_workflow(pipeline.sessions, env, "alarm", steps=[MAIL], critical=True,
                        preferences={"channels": {"email": {"enabled": False}}})
     await trigger(pipeline, "mailer", "tx-global", {})
@@ -81,6 +83,9 @@ async def test_global_switch_and_critical_workflow_rules_are_named(pipeline: Pip
     assert cy["summary"] == "not sent: critical workflow 'alarm' has email off in its own defaults"
     assert stage(cy, "preference")[0]["evidence"] | {"switchedAt": None} == {
         "rule": "critical", "channel": "email", "workflow": "alarm", "locked": True, "switchedAt": None}
+    ada = recipient(await explain(pipeline, "tx-global"), "ada")
+    assert ada["summary"] == "not sent: workflow 'mailer' has email off by default"
+    assert stage(ada, "preference")[0]["evidence"]["rule"] == "workflow default"
     await trigger(pipeline, "mailer", "tx-global-cy", {}, to="cy")
     await pipeline.finish("tx-global-cy")
     cy = recipient(await explain(pipeline, "tx-global-cy"), "cy")

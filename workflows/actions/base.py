@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from core.payloads import Batch, SendPolicy, StepSpec, TriggerContext
@@ -22,6 +23,26 @@ from core.payloads import Batch, SendPolicy, StepSpec, TriggerContext
 CONDITIONS = "conditions"
 BOOKKEEPING_TIMEOUT = timedelta(minutes=2)
 BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+# Runs recorded before fast-forward slept through their waits; newer ones wait on a condition that the
+# ``fast_forward`` signal of their workflow ends early (``GET /v1/events/pending``).
+FAST_FORWARD = "fast-forward"
+FAST_FORWARD_SIGNAL = "fast_forward"
+
+
+async def wait_or_fast_forward(wait: timedelta, summary: str) -> bool:
+    """Wait ``wait`` (a durable timer); True when the workflow's ``fast_forward`` signal cut it short."""
+    if not workflow.patched(FAST_FORWARD):
+        await workflow.sleep(wait, summary=summary)
+        return False
+    run = workflow.instance()
+    try:
+        await workflow.wait_condition(lambda: bool(getattr(run, "fast_forwarded", False)), timeout=wait,
+                                      timeout_summary=summary)
+    except TimeoutError:
+        return False
+    return True
 
 
 def own_controls(step: StepSpec) -> dict[str, Any]:

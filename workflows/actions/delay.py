@@ -39,6 +39,7 @@ from workflows.actions.base import (
     ActionKind,
     ActionResult,
     own_controls,
+    wait_or_fast_forward,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -86,5 +87,9 @@ class DelayStep(ActionKind):
             return ActionResult(step_id=step.id, status="completed")
         end = workflow.now() + wait
         workflow.set_current_details(f"delay {step.id!r}: waiting {wait}, until {end:%Y-%m-%d %H:%M:%S} UTC")
-        await workflow.sleep(wait, summary=f"delay {step.id}")
+        started = workflow.now()
+        if await wait_or_fast_forward(wait, f"delay {step.id}"):
+            waited = (workflow.now() - started).total_seconds()
+            return ActionResult(step_id=step.id, status="completed", waited_seconds=waited,
+                                detail=f"fast-forwarded after {waited:g}s of {wait.total_seconds():g}s")
         return ActionResult(step_id=step.id, status="completed", waited_seconds=wait.total_seconds())

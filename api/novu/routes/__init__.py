@@ -16,10 +16,13 @@ from api.novu.routes import (
     layouts,
     messages,
     notifications,
+    pending,
     preferences_v1,
     preferences_v2,
     provider_webhooks,
     redrive,
+    replay,
+    step_preview,
     subscriber_credentials,
     subscribers_v1,
     subscribers_v2,
@@ -35,8 +38,8 @@ from api.novu.routes import (
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
-        environments, events, redrive, workflows, explain, notifications, execution_details, feed_v1, inbox_v2,
-        messages,
+        environments, pending, events, redrive, replay, step_preview, workflows, explain, notifications,
+        execution_details, feed_v1, inbox_v2, messages,
         integrations, layouts, translations, tenant_workflows, subscribers_v1, subscribers_v2,
         subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1, topics_v2,
         provider_webhooks, webhook_endpoints,

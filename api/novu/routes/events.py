@@ -45,7 +45,10 @@ _ENVELOPE: dict[str, Any] = {"response_model_exclude_none": True, "status_code":
 async def trigger(
     body: TriggerBody, principal: NativeAuth, session: SessionDep, temporal: TemporalDep, triggers: TriggersDep
 ) -> TriggerEnvelope:
-    """Trigger a notification workflow for subscribers and topics."""
+    """Trigger a notification workflow for subscribers and topics; with ``dryRun: true``, answer who
+    would receive what on which channel (and why not) without sending or storing anything."""
+    if body.dry_run:
+        return TriggerEnvelope(data=await triggers.dry_run(body, principal, session, temporal))
     return TriggerEnvelope(data=await triggers.trigger(body, principal, session, temporal))
 
 
@@ -53,7 +56,9 @@ async def trigger(
 async def broadcast(
     body: BroadcastBody, principal: NativeAuth, session: SessionDep, temporal: TemporalDep, triggers: TriggersDep
 ) -> TriggerEnvelope:
-    """Trigger a notification workflow for every subscriber of the environment."""
+    """Trigger a notification workflow for every subscriber of the environment (``dryRun`` as above)."""
+    if body.dry_run:
+        return TriggerEnvelope(data=await triggers.dry_run(body, principal, session, temporal))
     return TriggerEnvelope(data=await triggers.trigger(body, principal, session, temporal))
 
 
@@ -74,6 +79,9 @@ async def trigger_bulk(
         txid = raw.get("transactionId") if isinstance(raw.get("transactionId"), str) else None
         try:
             body = TriggerBody.model_validate(raw)
+            if body.dry_run:  # answered in place; nothing of it is started
+                results.append(await triggers.dry_run(body, principal, session, temporal))
+                continue
             outcome = await triggers.plan(body, principal, session)
         except ValidationError as exc:
             reasons = [f"events[{index}].{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]

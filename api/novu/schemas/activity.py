@@ -150,6 +150,7 @@ class NotificationDto(_Dto):
     tags: list[str]
     temporal_url: str = Field(alias="temporalUrl")
     trace_id: str | None = Field(alias="traceId", description="OpenTelemetry trace of the run (tracing on)")
+    replay_of: str | None = Field(default=None, alias="replayOf", description="the transaction this one replays")
 
 
 class ActivitiesResponse(_Dto):
@@ -271,6 +272,7 @@ def notification_dto(view: NotificationView, *, organization_id: str, temporal: 
         tags=list(workflow.tags) if workflow else [],
         temporal_url=url,
         trace_id=next((d.trace_id for j in view.jobs for d in j.details if d.trace_id), None),
+        replay_of=n.replay_of,
     )
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from api.novu.schemas.base import NovuResponse
 from core.email_address import EmailAddress
+from api.novu.schemas.dry_run import DryRunAnswer
 from core.payloads import SubscriberInput, TenantInput
 
 TRIGGER_STATUSES = (
@@ -81,6 +82,8 @@ class TriggerCommon(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
     overrides: dict[str, Any] = Field(default_factory=dict)
     transaction_id: str | None = Field(default=None, alias="transactionId", min_length=1, max_length=200)
+    dry_run: bool = Field(default=False, alias="dryRun",
+                          description="answer who would receive what, without sending or storing anything")
     actor: IdString | SubscriberDto | None = None
     tenant: IdString | TenantDto | None = None
 
@@ -116,10 +119,11 @@ class TriggerResult(NovuResponse):
     acknowledged: bool
     status: Literal[
         "error", "trigger_not_active", "no_workflow_active_steps_defined", "no_workflow_steps_defined", "processed",
-        "no_tenant_found", "invalid_recipients",
+        "no_tenant_found", "invalid_recipients", "dry_run",
     ]
     transaction_id: str | None = Field(default=None, serialization_alias="transactionId")
     error: list[str] | None = None
+    dry_run: DryRunAnswer | None = Field(default=None, serialization_alias="dryRun")
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -63,6 +63,9 @@ class Explanation(_Camel):
     workflow_id: str | None = None
     status: str = Field(description="the trigger run's status in Temporal (unknown once its history expired)")
     summary: str
+    workflow_version: int | None = Field(default=None, description="the saved workflow version the run used")
+    replay_of: str | None = Field(default=None, description="the transaction this one replays")
+    replays: list[str] = Field(default_factory=list, description="the transactions that replay this one")
     recipients: list[RecipientExplanation]
     runs: list[RunLink] = Field(default_factory=list)
 
