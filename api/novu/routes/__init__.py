@@ -12,11 +12,13 @@ from api.novu.routes import (
     inbox_v2,
     integrations,
     layouts,
+    layouts_v2,
     messages,
     notifications,
     preferences_v1,
     preferences_v2,
     subscriber_credentials,
+    subscriber_topics,
     subscribers_v1,
     subscribers_v2,
     tenant_workflows,
@@ -24,6 +26,7 @@ from api.novu.routes import (
     topics_v1,
     topics_v2,
     translations,
+    translations_v2,
     workflows,
 )
 
@@ -31,7 +34,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
         environments, events, workflows, notifications, execution_details, feed_v1, inbox_v2, messages,
-        integrations, layouts, translations, tenant_workflows, subscribers_v1, subscribers_v2,
-        subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1, topics_v2,
+        integrations, layouts, layouts_v2, translations, translations_v2, tenant_workflows, subscribers_v1,
+        subscribers_v2, subscriber_topics, subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1,
+        topics_v2,
     )
 )
