@@ -115,7 +115,9 @@ await call("preferenceOff", () => novu.subscribers.preferences.update(
 // ---- triggers
 const welcome = await call("trigger", () => novu.trigger({
   workflowId: "ts-welcome", to: ada,
-  payload: { orderId: "A-1", items: ["tea", "cake"], vip: true, since: "2026-01-15T10:30:00Z" },
+  payload: { orderId: "A-1", items: ["tea", "cake"], vip: true, since: "2026-01-15T10:30:00Z",
+             attachments: [{ file: Buffer.from("receipt A-1").toString("base64"), name: "receipt.txt", mime: "text/plain" }] },
+  overrides: { email: { cc: ["accounts@clarion.test"], replyTo: "help@clarion.test" } },
 }));
 const bulk = await call("triggerBulk", () => novu.triggerBulk({ events: [
   { workflowId: "story", to: ada, payload: { orderId: "B-1" } },

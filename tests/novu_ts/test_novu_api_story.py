@@ -129,3 +129,7 @@ async def test_novu_api_typescript_story(story: Story, node: str, smtp: Any) -> 
     (email,) = mailbox.to("ada@clarion.test")
     assert (str(email["Subject"]), str(email["From"])) == ("Welcome Ada", "Clarion Story <story@clarion.test>")
     assert _html(email).strip() == "<html><body><main><p>VIP since Jan 15, 2026 [no coupon]</p></main></body></html>"
+    assert (email["Cc"], email["Reply-To"]) == ("accounts@clarion.test", "help@clarion.test")
+    files = [(p.get_filename(), p.get_content_type(), p.get_payload(decode=True))
+             for p in email.walk() if p.get_filename()]
+    assert files == [("receipt.txt", "text/plain", b"receipt A-1")]
