@@ -23,6 +23,7 @@ tags both engines share. What this module adds to python-liquid to get there:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, TextIO
@@ -149,17 +150,8 @@ class LiquidTemplates:
         limits = {"output_stream_limit": max_output_chars}
         bounded = type("BoundedNovuLiquidEnvironment", (NovuLiquidEnvironment,), limits)
         self.env: NovuLiquidEnvironment = bounded(max_output_chars=max_output_chars)
-        self._cache: dict[str, Any] = {}
-        self._cache_size = cache_size
-
-    def _compile(self, source: str) -> Any:
-        template = self._cache.get(source)
-        if template is None:
-            template = self.env.from_string(source)
-            if len(self._cache) >= self._cache_size:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[source] = template
-        return template
+        # Per instance, so the cache dies with the renderer (as the Jinja side's).
+        self._compile = functools.lru_cache(maxsize=cache_size)(self.env.from_string)
 
     def validate(self, source: str, *, field: str, allowed_roots: Collection[str]) -> list[TemplateProblem]:
         try:
