@@ -65,7 +65,8 @@ class StepContent:
         """Render the step's template fields for one subscriber, in their locale, inside the layout."""
         context = {**base, "subscriber": subscriber_view(sub), "t": self.translations.translator(sub.locale)}
         rendered = renderer.render_fields(
-            template_sources(kind, step.controls), context, html_fields=kind.html_fields(), step=step.id
+            template_sources(kind, step.controls), context, html_fields=kind.html_fields(), step=step.id,
+            syntax=step.syntax,
         )
         if self.layout_problem is not None:
             raise TemplateRenderError(self.layout_problem, field="layoutId", step=step.id)

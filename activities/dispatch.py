@@ -46,7 +46,8 @@ from channels import (
     ProviderContext,
     RetryableDeliveryError,
 )
-from channels.steps import STEP_KINDS, Unreachable
+from channels.messages import EmailMessage
+from channels.steps import STEP_KINDS, Unreachable, email_extras
 from core.payloads import StepInput, StepOutcome
 from store import delivery_ledger as deliveries
 from store import preferences, subscribers, tenants
@@ -172,6 +173,8 @@ class DispatchActivities:
             message = kind.build_message(
                 rendered, recipient=recipient(sub), payload=ctx.payload, controls=step.controls, key=key
             )
+            if isinstance(message, EmailMessage):  # Novu's overrides.email and payload.attachments
+                message = email_extras.apply(message, overrides=ctx.overrides, payload=ctx.payload)
         except Unreachable as exc:
             outcome.skipped += 1
             ledger.jobs[job_id] = "skipped"

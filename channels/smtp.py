@@ -116,7 +116,8 @@ class SmtpProvider(ChannelProvider[SmtpConfig, EmailMessage]):
     def _build(self, message: EmailMessage, idempotency_key: str) -> MimeMessage:
         mime = MimeMessage()
         from_address = _address(message.from_address or self.config.from_address)
-        from_name = message.from_name if message.from_address else self.config.from_name
+        # A message's own sender (address or name) replaces the configured one; a name alone keeps the address.
+        from_name = message.from_name if message.from_address or message.from_name else self.config.from_name
         mime["From"] = formataddr((from_name or "", from_address))
         mime["To"] = _mailboxes(message.to)
         if message.cc:

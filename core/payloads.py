@@ -56,6 +56,8 @@ class StepSpec(BaseModel):
     type: str
     active: bool = True
     controls: dict[str, Any] = Field(default_factory=dict)
+    #: The language of the step's templates: Novu's Liquid or Clarion's Jinja (steps stored without one).
+    syntax: Literal["jinja", "liquid"] = "jinja"
 
 
 class WorkflowSnapshot(BaseModel):

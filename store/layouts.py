@@ -98,15 +98,19 @@ async def delete(*, session: AsyncSession, layout: Layout) -> None:
 
 
 async def page(
-    *, session: AsyncSession, environment_id: uuid.UUID, page: int, page_size: int, descending: bool = True
+    *, session: AsyncSession, environment_id: uuid.UUID, page: int, page_size: int, descending: bool = True,
+    offset: int | None = None,
 ) -> tuple[list[Layout], int]:
-    """One offset page ordered by creation time (newest first unless told otherwise), and the total."""
+    """One offset page ordered by creation time (newest first unless told otherwise), and the total.
+
+    ``offset`` (rows to skip) replaces ``page * page_size`` when given.
+    """
     order = (Layout.created_at.desc(), Layout.id.desc()) if descending else (Layout.created_at, Layout.id)
     mine = Layout.environment_id == environment_id
     total = await session.scalar(select(func.count()).select_from(Layout).where(mine))
     rows = await session.scalars(
         select(Layout).where(mine).order_by(*order)
-        .limit(page_size).offset(page * page_size)
+        .limit(page_size).offset(page * page_size if offset is None else offset)
     )
     return list(rows), int(total or 0)
 

@@ -1,4 +1,5 @@
-"""Sandboxed Jinja templates for Clarion: validation, rendering, filters, layouts and translations.
+"""Sandboxed templates for Clarion (Jinja, and Liquid as Novu renders it): validation, rendering, filters, layouts
+and translations.
 
 The render context has these top-level names (`CONTEXT_ROOTS`), built by the caller from plain data:
 ``subscriber``, ``payload``, ``tenant``, ``actor``, ``step``, ``steps`` (outputs of earlier steps),

@@ -29,6 +29,21 @@ def from_novu(source: str) -> str:
     return _TRIPLE_BODY.sub("{{ body }}", source)
 
 
+# Novu's v2 layouts place the body with ``{{content}}``.
+_V2_CONTENT = re.compile(r"\{\{\s*content\s*\}\}")
+_BODY = re.compile(r"\{\{\s*body\s*\}\}")
+
+
+def from_novu_v2(source: str) -> str:
+    """Rewrite a v2 layout's ``{{content}}`` (and v1's ``{{{body}}}``) to Clarion's ``{{ body }}``."""
+    return _V2_CONTENT.sub("{{ body }}", from_novu(source))
+
+
+def to_novu_v2(source: str) -> str:
+    """A stored layout as Novu's v2 layout routes show it: the body placed with ``{{content}}``."""
+    return _BODY.sub("{{content}}", source)
+
+
 @cache
 def default_layout() -> str:
     """Return the source of the built-in email layout (read once from package data).

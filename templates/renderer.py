@@ -12,7 +12,7 @@ import asyncio
 import functools
 from collections.abc import Collection, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError
@@ -23,6 +23,7 @@ from templates.environment import CONTEXT_ROOTS, SandboxEnvironment, make_enviro
 from templates.errors import TemplateProblem, TemplateRenderError
 from templates.filters import SAFE_FILTERS
 from templates.layout import BODY, LAYOUT_EXTRA_ROOTS
+from templates.liquid import LiquidTemplates
 from templates.translations import Translations
 
 
@@ -52,6 +53,10 @@ def _as_render_error(exc: Exception) -> TemplateRenderError:
     return TemplateRenderError(f"{type(exc).__name__}: {exc}", line=line)
 
 
+#: The template languages a step may be written in: Clarion's Jinja, or Novu's Liquid (``templates.liquid``).
+Syntax = Literal["jinja", "liquid"]
+
+
 class TemplateRenderer:
     """Validates and renders user templates in Jinja's sandbox.
 
@@ -75,6 +80,7 @@ class TemplateRenderer:
         }
         # Per instance (not functools.cache on the method) so the cache dies with the renderer.
         self._compile = functools.lru_cache(maxsize=cache_size)(self._compile_uncached)
+        self.liquid = LiquidTemplates(max_output_chars=max_output_chars, cache_size=cache_size)
 
     def environment(self, *, html: bool) -> SandboxEnvironment:
         """Return the environment used for HTML (``html=True``) or plain-text templates."""
@@ -90,6 +96,7 @@ class TemplateRenderer:
         field: str,
         allowed_roots: Collection[str] = CONTEXT_ROOTS,
         translations: Translations | None = None,
+        syntax: Syntax = "jinja",
     ) -> list[TemplateProblem]:
         """Check a template without rendering it; call this when a workflow step is saved.
 
@@ -104,6 +111,8 @@ class TemplateRenderer:
             Problems sorted by line; empty when the template is fine. A syntax error stops the
             check, so it is then the only problem.
         """
+        if syntax == "liquid":
+            return self.liquid.validate(source, field=field, allowed_roots=allowed_roots)
         try:
             ast = self._envs[False].parse(source)
         except TemplateSyntaxError as exc:
@@ -111,7 +120,12 @@ class TemplateRenderer:
         return self._check(ast, source, field=field, allowed_roots=allowed_roots, translations=translations)
 
     def validate_layout(
-        self, source: str, *, field: str = "layout", allowed_roots: Collection[str] = CONTEXT_ROOTS | LAYOUT_EXTRA_ROOTS
+        self,
+        source: str,
+        *,
+        field: str = "layout",
+        allowed_roots: Collection[str] = CONTEXT_ROOTS | LAYOUT_EXTRA_ROOTS,
+        syntax: Syntax = "jinja",
     ) -> list[TemplateProblem]:
         """Validate an email layout: a template that must also read ``{{ body }}``.
 
@@ -123,6 +137,11 @@ class TemplateRenderer:
         Returns:
             Problems sorted by line; empty when the layout is fine.
         """
+        if syntax == "liquid":
+            problems = self.liquid.validate(source, field=field, allowed_roots=allowed_roots)
+            if not problems and BODY not in self.liquid.env.from_string(source).analyze().globals:
+                problems.append(TemplateProblem(field=field, line=None, message="layout must contain {{ body }}"))
+            return problems
         try:
             ast = self._envs[True].parse(source)
         except TemplateSyntaxError as exc:
@@ -167,14 +186,18 @@ class TemplateRenderer:
                 problems.append(_syntax_problem(field, exc))
         return sorted(problems, key=lambda p: (p.line or 0, p.message))
 
-    def render(self, source: str, context: Mapping[str, Any], *, html: bool = False) -> str:
+    def render(
+        self, source: str, context: Mapping[str, Any], *, html: bool = False, syntax: Syntax = "jinja"
+    ) -> str:
         """Render a template.
 
         Args:
             source: The template text.
             context: Plain data (dicts, lists, strings, numbers) under the `CONTEXT_ROOTS` names;
                 never ORM objects, whose methods the template could call.
-            html: True escapes values for HTML (email bodies); False leaves text as is.
+            html: True escapes values for HTML (email bodies); False leaves text as is. Liquid never
+                escapes, as in Novu.
+            syntax: The template language.
 
         Returns:
             The rendered text.
@@ -186,6 +209,9 @@ class TemplateRenderer:
         try:
             with budget.budget(self.time_budget, max_ops=self.max_operations,
                                max_chars=self.max_output_chars):
+                if syntax == "liquid":
+                    # python-liquid bounds itself (loop iterations, output, namespace size).
+                    return self.liquid.render(source, context)
                 return self._render(source, context, html)
         except TemplateRenderError:
             raise
@@ -208,7 +234,8 @@ class TemplateRenderer:
         return "".join(parts)
 
     def render_in_layout(
-        self, layout_source: str, body_html: str, context: Mapping[str, Any], *, html: bool = True
+        self, layout_source: str, body_html: str, context: Mapping[str, Any], *, html: bool = True,
+        syntax: Syntax = "jinja",
     ) -> str:
         """Render a layout around an already rendered step body.
 
@@ -225,8 +252,8 @@ class TemplateRenderer:
         Raises:
             TemplateRenderError: As for `render`.
         """
-        body = Markup(body_html) if html else body_html
-        return self.render(layout_source, {**context, BODY: body}, html=html)
+        body = Markup(body_html) if html and syntax == "jinja" else body_html
+        return self.render(layout_source, {**context, BODY: body}, html=html, syntax=syntax)
 
     def render_fields(
         self,
@@ -235,6 +262,7 @@ class TemplateRenderer:
         *,
         html_fields: Collection[str] = (),
         step: str | None = None,
+        syntax: Syntax = "jinja",
     ) -> dict[str, str]:
         """Render several fields of one step (``subject``, ``body``, ``content``, ...).
 
@@ -253,7 +281,7 @@ class TemplateRenderer:
         rendered = {}
         for name, source in fields.items():
             try:
-                rendered[name] = self.render(source, context, html=name in html_fields)
+                rendered[name] = self.render(source, context, html=name in html_fields, syntax=syntax)
             except TemplateRenderError as exc:
                 raise exc.located(field=name, step=step) from exc
         return rendered

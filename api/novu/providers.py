@@ -70,6 +70,20 @@ def channels_ids(channels: ChannelRegistry) -> list[str]:
     return [cls.id for cls in channels.classes()]
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def shown_credentials(clarion_id: str, shown: dict[str, Any]) -> dict[str, Any]:
+    """Masked credentials under Novu's names where Novu's differ (``apiKey``, ``from``, ``user``...)."""
+    provider = NOVU_PROVIDERS.get(novu_id(clarion_id))
+    if provider is None:
+        return shown
+    novu_names = {_camel(field): name for name, field in provider.credentials.items()}
+    return {novu_names.get(key, key): value for key, value in shown.items()}
+
+
 def novu_credentials(provider: NovuProvider | None, credentials: dict[str, Any]) -> dict[str, Any]:
     """Rename Novu's credential names to Clarion's; SMTP's ``secure``/``ignoreTls`` become ``security``."""
     if provider is None:

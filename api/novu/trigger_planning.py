@@ -22,6 +22,7 @@ from api.novu.schemas.dry_run import DryRunAnswer
 from api.novu.schemas.events import BroadcastBody, TopicRecipient, TriggerBody, TriggerResult
 from api.operations.trigger_starts import send_policy, start_trigger
 from api.operations.workflow_cache import WorkflowCache
+from channels.steps import email_extras
 from core.dry_run_payloads import DRY_RUN_WORKFLOW, DryRunInput, DryRunResult
 from core.payloads import SubscriberInput, TenantInput, TriggerContext, TriggerInput
 from core.settings import Settings
@@ -74,6 +75,9 @@ class Triggers:
                 field = ".".join(["payload", *(str(p) for p in error.absolute_path)])
                 raise BadRequest(f"payload does not match the workflow's schema: {error.message}",
                                  field_errors={field: error.message})
+        if problems := email_extras.check(body.payload, body.overrides):
+            field, message = next(iter(problems.items()))
+            raise BadRequest(f"Invalid email overrides or attachments: {field} {message}", field_errors=problems)
         tenant = TenantInput(identifier=body.tenant) if isinstance(body.tenant, str) else (
             body.tenant.to_input() if body.tenant else None
         )

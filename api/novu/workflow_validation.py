@@ -38,7 +38,7 @@ from core.action_controls import ACTION_CONTROLS
 from core.conditions import ConditionError, parse, step_refs
 from store.models import NotificationWorkflow
 from templates.environment import CONTEXT_ROOTS
-from templates.renderer import TemplateRenderer
+from templates.renderer import Syntax, TemplateRenderer
 
 _NO_SANITIZE = "disableOutputSanitization"
 
@@ -130,11 +130,12 @@ def _conditions(
 
 
 def _check_templates(
-    kind: StepKind, controls: Mapping[str, Any], where: str, label: str, renderer: TemplateRenderer, problems: Problems
+    kind: StepKind, controls: Mapping[str, Any], where: str, label: str, renderer: TemplateRenderer, problems: Problems,
+    syntax: Syntax,
 ) -> None:
     for path, source in template_sources(kind, controls).items():
         field = f"{where}.controlValues.{path}"
-        for problem in renderer.validate(source, field=field, allowed_roots=CONTEXT_ROOTS):
+        for problem in renderer.validate(source, field=field, allowed_roots=CONTEXT_ROOTS, syntax=syntax):
             line = f" line {problem.line}" if problem.line is not None else ""
             problems.add(field, f"{label}{line}: {problem.message}")
 
@@ -196,15 +197,18 @@ def build_steps(
         values.pop("conditions", None)
         order.append(step_id)
         controls = _controls(kind, values, where, label, problems)
+        # New steps speak Novu's Liquid; a step saved before languages existed was Jinja and stays so.
+        syntax: Syntax = dto.template_syntax or ("liquid" if previous is None or previous.get("syntax") == "liquid"
+                                                 else "jinja")
         if controls is None:
             continue
         if conditions is not None:
             controls["conditions"] = conditions
         if isinstance(kind, StepKind):  # action steps have no templates
-            _check_templates(kind, controls, where, label, renderer, problems)
+            _check_templates(kind, controls, where, label, renderer, problems, syntax)
         active = bool(previous.get("active", True)) if previous else True
         steps.append({"id": step_id, "_id": uid, "name": dto.name, "type": kind.type, "active": active,
-                      "controls": controls})
+                      "controls": controls, "syntax": syntax})
     return steps
 
 
@@ -272,5 +276,6 @@ def step_response(step: Mapping[str, Any], workflow: NotificationWorkflow, origi
             values=controls, data_schema=_data_schema(step_type) if _kind(step_type) else None
         ),
         "controlValues": controls,
+        "templateSyntax": step.get("syntax", "jinja"),
         "variables": _variables(workflow.payload_schema),
     })

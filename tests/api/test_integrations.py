@@ -36,7 +36,7 @@ async def test_crud_and_one_primary_per_channel(native_api: NativeApi) -> None:
     assert (first["primary"], second["primary"]) == (True, False)  # the first active one of a channel
     assert (first["channel"], first["providerId"], first["clarionProviderId"]) == ("email", "nodemailer", "smtp")
     assert first["credentials"]["host"] == "127.0.0.1" and first["credentials"]["port"] == "2525"
-    assert first["credentials"]["fromAddress"] == "a@example.test"
+    assert first["credentials"]["from"] == "a@example.test"
     assert first["credentials"]["password"] == "••••9876"
 
     promoted = await api.client.post(f"/v1/integrations/{second['_id']}/set-primary", headers=api.headers_a)
@@ -167,9 +167,11 @@ async def test_novu_provider_ids_and_credential_names(native_api: NativeApi) -> 
         ("slack", "slack_webhook", "chat"),
     ]
     mail = shown[0]["credentials"]
-    assert (mail["security"], mail["username"], mail["fromAddress"], mail["fromName"], mail["port"]) == (
+    # Shown under Novu's credential names, secrets masked.
+    assert (mail["security"], mail["user"], mail["from"], mail["senderName"], mail["port"]) == (
         "tls", "u", "noreply@example.test", "Acme", "465")
-    assert shown[1]["credentials"]["accessToken"].startswith("••••")
+    assert shown[1]["credentials"]["apiKey"].startswith("••••")
+    assert set(shown[2]["credentials"]) == {"accountSid", "token", "from"}
     listed = (await api.client.get("/v1/integrations", headers=api.headers_a)).json()["data"]
     assert sorted(i["providerId"] for i in listed) == ["expo", "nodemailer", "slack", "twilio"]
     providers = (await api.client.get("/v1/integrations/providers", headers=api.headers_a)).json()["data"]

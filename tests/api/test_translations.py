@@ -76,7 +76,8 @@ async def test_translator_misuse_is_refused_when_a_workflow_is_saved(native_api)
     api = native_api
 
     def workflow(body: str) -> dict[str, Any]:
-        step = {"name": "Inbox", "stepId": "inbox", "type": "in_app", "controlValues": {"body": body}}
+        step = {"name": "Inbox", "stepId": "inbox", "type": "in_app", "controlValues": {"body": body},
+                "templateSyntax": "jinja"}
         return {"name": "T", "workflowId": "t", "steps": [step]}
 
     for body in ("{{ t }}", "{{ t('a', 'b') }}", "{{ t() }}"):

@@ -68,7 +68,7 @@ async def test_crud_round_trip(native_api):
     assert row is not None and row.critical is True
     assert row.steps[0] == {
         "id": "inbox", "_id": inbox["_id"], "name": "Inbox", "type": "in_app", "active": True,
-        "controls": {"body": "Hello {{ subscriber.firstName }}"},
+        "controls": {"body": "Hello {{ subscriber.firstName }}"}, "syntax": "liquid",
     }
 
     for key in ("order-shipped", created["_id"]):

@@ -16,6 +16,11 @@ from core.settings import Settings
 DOCUMENTED = {
     "/v1/events/trigger": {"post"},
     "/v1/layouts": {"get", "post"},
+    "/v2/layouts": {"get", "post"},
+    "/v2/layouts/{layoutId}": {"get", "put", "delete"},
+    "/v2/translations": {"post"},
+    "/v1/environments": {"get"},
+    "/v2/subscribers/{subscriberId}/subscriptions": {"get"},
     "/v1/events/publish": {"post"},
     "/v1/topics/{topic_name}/events/publish": {"post"},
     "/management/v1/api-keys": {"get", "post"},

@@ -39,6 +39,8 @@ class Mailbox:
     """What a real SMTP server received; ``hold`` delays the reply to DATA (a slow server)."""
 
     messages: list[Message] = field(default_factory=list)
+    # The envelope recipients of each message (Bcc shows only here).
+    envelopes: list[list[str]] = field(default_factory=list)
     hold_seconds: float = 0.0
     # SMTP replies to give the next DATA commands instead of accepting them.
     replies: list[str] = field(default_factory=list)
@@ -48,6 +50,7 @@ class Mailbox:
             return self.replies.pop(0)
         raw = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
         self.messages.append(email.message_from_bytes(raw))
+        self.envelopes.append(list(envelope.rcpt_tos))
         waited = 0.0
         while waited < self.hold_seconds:  # re-read each time: a test may release the hold early
             await asyncio.sleep(0.05)

@@ -32,7 +32,8 @@ async def add_people(pipeline: Pipeline, people: dict[str, dict[str, Any]]) -> N
 
 
 def email_step(step_id: str, subject: str, body: str, **controls: Any) -> dict[str, Any]:
-    return {"name": step_id, "stepId": step_id, "type": "email",
+    # Jinja: these templates call the translator, t('key', name=...).
+    return {"name": step_id, "stepId": step_id, "type": "email", "templateSyntax": "jinja",
             "controlValues": {"subject": subject, "body": body, **controls}}
 
 

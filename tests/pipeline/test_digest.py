@@ -8,7 +8,8 @@ from activities.digest import group_id
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.flow_helpers import create_workflow, details, digest_done, inbox, trigger_all
 
-SUMMARY = "{{ step.total_count }}: {% for e in step.events %}{{ e.n }};{% endfor %} key={{ step.digest_key }}"
+# Liquid (the default of a step saved through the v2 routes): digest events in Novu's shape, {payload: …}.
+SUMMARY = "{{ step.total_count }}: {% for e in step.events %}{{ e.payload.n }};{% endfor %} key={{ step.digest_key }}"
 
 
 def digest(**controls: Any) -> dict[str, Any]:

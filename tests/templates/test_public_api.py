@@ -5,8 +5,8 @@ import templates
 
 def test_all_lists_exactly_the_public_names():
     public = {name for name in vars(templates) if not name.startswith("_")}
-    modules = {"amplifiers", "budget", "checks", "conditions", "environment", "errors", "filters", "layout", "renderer",
-               "translations"}
+    modules = {"amplifiers", "budget", "checks", "conditions", "environment", "errors", "filters", "layout", "liquid",
+               "renderer", "translations"}
     assert set(templates.__all__) == public - modules
     assert templates.__all__ == [
         "CONTEXT_ROOTS",

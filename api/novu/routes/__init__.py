@@ -14,6 +14,7 @@ from api.novu.routes import (
     inbox_v2,
     integrations,
     layouts,
+    layouts_v2,
     messages,
     notifications,
     pending,
@@ -24,6 +25,7 @@ from api.novu.routes import (
     replay,
     step_preview,
     subscriber_credentials,
+    subscriber_topics,
     subscribers_v1,
     subscribers_v2,
     tenant_workflows,
@@ -31,6 +33,7 @@ from api.novu.routes import (
     topics_v1,
     topics_v2,
     translations,
+    translations_v2,
     webhook_endpoints,
     workflows,
 )
@@ -39,9 +42,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
         environments, pending, events, redrive, replay, step_preview, workflows, explain, notifications,
-        execution_details, feed_v1, inbox_v2, messages,
-        integrations, layouts, translations, tenant_workflows, subscribers_v1, subscribers_v2,
-        subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1, topics_v2,
-        provider_webhooks, webhook_endpoints,
+        execution_details, feed_v1, inbox_v2, messages, integrations, layouts, layouts_v2, translations,
+        translations_v2, tenant_workflows, subscribers_v1, subscribers_v2, subscriber_topics, subscriber_credentials,
+        tenants, preferences_v1, preferences_v2, topics_v1, topics_v2, provider_webhooks, webhook_endpoints,
     )
 ) + INBOX_ROUTERS

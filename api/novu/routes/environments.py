@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -23,6 +23,8 @@ class EnvironmentDto(NovuResponse):
     id: str = Field(alias="_id")
     name: str
     identifier: str = Field(description="the environment's slug")
+    slug: str
+    type: Literal["dev", "prod"] | None = None
     organization_id: str = Field(alias="_organizationId")
     project_id: str = Field(alias="_projectId")
     application_identifier: str = Field(alias="applicationIdentifier", description="what <Inbox /> is given")
@@ -57,9 +59,13 @@ class UpdateEnvironmentDto(BaseModel):
         return value
 
 
+# Novu types its two built-in environments; Clarion's seeded ones carry the same slugs.
+_TYPES: dict[str, Literal["dev", "prod"]] = {"development": "dev", "production": "prod"}
+
+
 async def _dto(session: AsyncSession, env: Environment) -> EnvironmentDto:
     return EnvironmentDto.model_validate({
-        "_id": str(env.id), "name": env.name, "identifier": env.slug,
+        "_id": str(env.id), "name": env.name, "identifier": env.slug, "slug": env.slug, "type": _TYPES.get(env.slug),
         "_organizationId": str(env.organization_id), "_projectId": str(env.project_id),
         "applicationIdentifier": await inbox_sessions.application_identifier(session=session, env=env),
         "inboxHmac": inbox_sessions.hmac_required(env), "corsOrigins": list(env.cors_origins or []),

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.deps import NativeAuth, SessionDep
 from api.errors import BadRequest, NotFound
-from api.novu.providers import NOVU_PROVIDERS, novu_credentials, novu_id, novu_ids, resolve
+from api.novu.providers import NOVU_PROVIDERS, novu_credentials, novu_id, novu_ids, resolve, shown_credentials
 from api.novu.views.integrations import (
     integration_dto,
     keep_unchanged_secrets,
@@ -73,7 +73,8 @@ CipherDep = Annotated[CredentialCipher, Depends(get_cipher)]
 
 def _dto(row: Integration, principal: Principal, channels: ChannelRegistry, cipher: CredentialCipher) -> Any:
     model = channels.get(row.provider_id).config_model if row.provider_id in channels else None
-    return integration_dto(row, str(principal.organization_id), masked(model, cipher.open(row.credentials)))
+    shown = shown_credentials(row.provider_id, masked(model, cipher.open(row.credentials)))
+    return integration_dto(row, str(principal.organization_id), shown)
 
 
 async def _all(

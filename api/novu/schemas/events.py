@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from api.novu.schemas.base import NovuResponse
-from core.email_address import EmailAddress
 from api.novu.schemas.dry_run import DryRunAnswer
+from core.email_address import EmailAddress
 from core.payloads import SubscriberInput, TenantInput
 
 TRIGGER_STATUSES = (

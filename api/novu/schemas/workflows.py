@@ -41,7 +41,7 @@ class WorkflowPreferencesDto(_Camel):
 
 
 class PreferencesRequestDto(_Camel):
-    user: Nullable[WorkflowPreferencesDto] = None
+    user: WorkflowPreferencesDto | None = None
     workflow: WorkflowPreferencesDto | None = None
 
 
@@ -52,6 +52,9 @@ class StepUpsertDto(_Camel):
     id: str | None = Field(None, alias="_id")
     step_id: str | None = Field(None, alias="stepId", max_length=255)
     control_values: dict[str, Any] | None = Field(None, alias="controlValues")
+    # Clarion's extension: the language of this step's templates. Steps saved through these (Novu)
+    # routes are Liquid, as in Novu, unless they say "jinja"; an edited step keeps its language.
+    template_syntax: Literal["liquid", "jinja"] | None = Field(None, alias="templateSyntax")
 
 
 class WorkflowFields(_Camel):
@@ -98,12 +101,13 @@ class StepResponseDto(_Out):
     workflow_database_id: str = Field(alias="workflowDatabaseId")
     controls: ControlsMetadataDto
     control_values: dict[str, Any] = Field(alias="controlValues")
+    template_syntax: Literal["liquid", "jinja"] = Field("jinja", alias="templateSyntax")
     variables: dict[str, Any]
 
 
 class PreferencesResponseDto(_Out):
     default: WorkflowPreferencesDto
-    user: WorkflowPreferencesDto | None = None
+    user: Nullable[WorkflowPreferencesDto] = None
 
 
 class _WorkflowSummary(_Out):
