@@ -31,6 +31,7 @@ from activities.context import actor_view, recipient, tenant_view
 from activities.heartbeat import heartbeating
 from activities.ledger import Collector, Delivery, Ledger
 from activities.live import LiveEvents
+from activities.mail_headers import MailHeaders
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
 from channels import (
@@ -68,6 +69,7 @@ class DispatchActivities:
         self._providers = providers
         self._concurrency = concurrency
         self._backoff = backoff or Backoff()
+        self.mail_headers: MailHeaders | None = None
 
     @activity.defn
     async def send_step(self, inp: StepInput) -> StepOutcome:
@@ -161,6 +163,8 @@ class DispatchActivities:
             message = kind.build_message(
                 rendered, recipient=recipient(sub), payload=ctx.payload, controls=step.controls, key=key
             )
+            if self.mail_headers is not None:  # List-Unsubscribe (activities/mail_headers.py)
+                message = self.mail_headers.decorate(message, inp, sub.subscriber_id)
         except Unreachable as exc:
             outcome.skipped += 1
             ledger.jobs[job_id] = "skipped"

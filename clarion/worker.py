@@ -16,6 +16,7 @@ from activities.action_steps import action_step_activities
 from activities.backoff import Backoff
 from activities.dispatch import DispatchActivities
 from activities.live import LiveActivities, LiveEvents
+from activities.mail_headers import MailHeaders
 from activities.providers import IntegrationProviders, ProviderSource
 from activities.publishing import PublishingActivities
 from activities.recipients import RecipientActivities
@@ -66,6 +67,7 @@ def build_worker(
         live=(live := LiveEvents(bus=bus, sessions=sessions)),
         allow_private_addresses=settings.private_addresses_allowed,
     )
+    dispatch.mail_headers = MailHeaders(settings.public_api_url, settings.secret_key.get_secret_value())
     recipients = RecipientActivities(sessions=sessions)
     publishing = PublishingActivities(sessions=sessions, bus=bus)
     webhooks = WebhookActivities(

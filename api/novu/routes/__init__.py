@@ -10,6 +10,7 @@ from api.novu.routes import (
     execution_details,
     feed_v1,
     inbox_v2,
+    integration_limits,
     integrations,
     layouts,
     messages,
@@ -25,6 +26,7 @@ from api.novu.routes import (
     topics_v1,
     topics_v2,
     translations,
+    unsubscribe,
     webhook_endpoints,
     workflows,
 )
@@ -35,6 +37,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         environments, events, workflows, notifications, execution_details, feed_v1, inbox_v2, messages,
         integrations, layouts, translations, tenant_workflows, subscribers_v1, subscribers_v2,
         subscriber_credentials, tenants, preferences_v1, preferences_v2, topics_v1, topics_v2,
-        provider_webhooks, webhook_endpoints,
+        provider_webhooks, webhook_endpoints, integration_limits, unsubscribe,
     )
 )
