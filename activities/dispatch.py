@@ -30,6 +30,7 @@ from activities.content import StepContent, load_content
 from activities.context import actor_view, recipient, tenant_view
 from activities.heartbeat import heartbeating
 from activities.ledger import Collector, Delivery, Ledger
+from activities.lifecycle import LifecycleEmitter
 from activities.live import LiveEvents
 from activities.mail_headers import MailHeaders
 from activities.providers import Candidate, ProviderSource
@@ -70,6 +71,7 @@ class DispatchActivities:
         self._concurrency = concurrency
         self._backoff = backoff or Backoff()
         self.mail_headers: MailHeaders | None = None
+        self.lifecycle: LifecycleEmitter | None = None
 
     @activity.defn
     async def send_step(self, inp: StepInput) -> StepOutcome:
@@ -121,6 +123,8 @@ class DispatchActivities:
             await deliveries.set_job_status(session=session, statuses=ledger.jobs)
         await self._live.notifications_created(inp, created)  # after the commits, as live events must be
         await self._live.step_committed(inp, [r["idempotency_key"] for r in ledger.inserts] + list(ledger.finishes))
+        if self.lifecycle is not None and kind.channel != Channel.IN_APP:  # message.sent/failed (activities/lifecycle)
+            await self.lifecycle.after_step(ctx.environment_id, keys.values())
         if ledger.retry:
             delay = self._backoff.delay(kind.channel.value, activity.info().attempt, retry_after=ledger.retry_after)
             raise ApplicationError(

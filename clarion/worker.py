@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.action_steps import action_step_activities
 from activities.backoff import Backoff
 from activities.dispatch import DispatchActivities
+from activities.lifecycle import LifecycleEmitter, policy_of
 from activities.live import LiveActivities, LiveEvents
 from activities.mail_headers import MailHeaders
 from activities.providers import IntegrationProviders, ProviderSource
@@ -68,6 +69,8 @@ def build_worker(
         allow_private_addresses=settings.private_addresses_allowed,
     )
     dispatch.mail_headers = MailHeaders(settings.public_api_url, settings.secret_key.get_secret_value())
+    dispatch.lifecycle = LifecycleEmitter(sessions=sessions, client=client, policy=policy_of(settings),
+                                          task_queue=task_queue or settings.temporal.task_queue)
     recipients = RecipientActivities(sessions=sessions)
     publishing = PublishingActivities(sessions=sessions, bus=bus)
     webhooks = WebhookActivities(

@@ -99,7 +99,7 @@ async def _load(session: AsyncSession, principal: NativeAuth, endpoint_id: str) 
     row = await lifecycle_endpoints.get(session=session, environment_id=principal.environment_id,
                                         endpoint_id=endpoint_id)
     if row is None:
-        raise NotFound(f"Webhook endpoint {endpoint_id} was not found")
+        raise NotFound("Webhook endpoint not found")
     return row
 
 
@@ -204,7 +204,7 @@ async def list_attempts(endpoint_id: EndpointId, delivery_id: Annotated[str, Pat
     row = await _load(session, principal, endpoint_id)
     delivery = await lifecycle_endpoints.delivery(session=session, endpoint=row, delivery_id=delivery_id)
     if delivery is None:
-        raise NotFound(f"Delivery {delivery_id} was not found")
+        raise NotFound("Delivery not found")
     return {"data": [{"number": a.number, "startedAt": _stamp(a.started_at), "durationMs": a.duration_ms,
                       "responseStatus": a.response_status, "responseBody": a.response_body, "error": a.error,
                       "succeeded": a.succeeded}
@@ -218,7 +218,7 @@ async def replay(endpoint_id: EndpointId, delivery_id: Annotated[str, Path(alias
     row = await _load(session, principal, endpoint_id)
     delivery = await lifecycle_endpoints.delivery(session=session, endpoint=row, delivery_id=delivery_id)
     if delivery is None:
-        raise NotFound(f"Delivery {delivery_id} was not found")
+        raise NotFound("Delivery not found")
     if delivery.status in webhooks.IN_PROGRESS:
         raise Conflict("This delivery is still being attempted")
     workflow_id = webhooks.start_replay(delivery, row)
