@@ -31,7 +31,9 @@ from activities.context import actor_view, recipient, tenant_view
 from activities.evidence import preference_evidence
 from activities.heartbeat import heartbeating
 from activities.ledger import Collector, Delivery, Ledger
+from activities.lifecycle import LifecycleEmitter
 from activities.live import LiveEvents
+from activities.mail_headers import MailHeaders
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
 from activities.telemetry import delivery_attempt
@@ -78,6 +80,8 @@ class DispatchActivities:
         self._providers = providers
         self._concurrency = concurrency
         self._backoff = backoff or Backoff()
+        self.mail_headers: MailHeaders | None = None
+        self.lifecycle: LifecycleEmitter | None = None
 
     @activity.defn
     async def send_step(self, inp: StepInput) -> StepOutcome:
@@ -131,6 +135,8 @@ class DispatchActivities:
             await deliveries.set_job_status(session=session, statuses=ledger.jobs)
         await self._live.notifications_created(inp, created)  # after the commits, as live events must be
         await self._live.step_committed(inp, [r["idempotency_key"] for r in ledger.inserts] + list(ledger.finishes))
+        if self.lifecycle is not None and kind.channel != Channel.IN_APP:  # message.sent/failed (activities/lifecycle)
+            await self.lifecycle.after_step(ctx.environment_id, keys.values())
         if ledger.retry:
             delay = self._backoff.delay(kind.channel.value, activity.info().attempt, retry_after=ledger.retry_after)
             raise ApplicationError(
@@ -175,6 +181,8 @@ class DispatchActivities:
             )
             if isinstance(message, EmailMessage):  # Novu's overrides.email and payload.attachments
                 message = email_extras.apply(message, overrides=ctx.overrides, payload=ctx.payload)
+            if self.mail_headers is not None:  # List-Unsubscribe (activities/mail_headers.py)
+                message = self.mail_headers.decorate(message, inp, sub.subscriber_id)
         except Unreachable as exc:
             outcome.skipped += 1
             ledger.jobs[job_id] = "skipped"

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from activities.send_rate import gate_for, rate_limited
 from channels import (
     Channel,
     ChannelProvider,
@@ -91,6 +92,9 @@ class IntegrationProviders:
                 # One broken integration must not stop the others from delivering.
                 logger.warning("integration %s (%s) skipped: %s", row.identifier, row.provider_id, exc)
                 continue
+            if row.max_per_second:  # every send waits for a slot shared by all workers (activities/send_rate.py)
+                provider = rate_limited(provider, gate_for(sessions=self._sessions, integration_id=row.id,
+                                                           rate=row.max_per_second, burst=row.burst))
             found.append(Candidate(provider, row.identifier))
         if channel == Channel.EMAIL and not rows:
             found.append(Candidate(self._registry.create("smtp", self._smtp_config(), context=context), SETTINGS_SMTP))

@@ -38,6 +38,8 @@ class WebhookChatProvider(ChannelProvider[ChatConfigT, ChatMessage], Generic[Cha
     channel: ClassVar[Channel] = Channel.CHAT
     message_model: ClassVar[type[BaseModel]] = ChatMessage
     capabilities: ClassVar[Capabilities] = Capabilities(markdown=True)
+    # The ``providerId`` values (Novu's) under which subscribers store this service's credentials.
+    credential_ids: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def payload(self, message: ChatMessage) -> dict[str, Any]:
@@ -52,7 +54,11 @@ class WebhookChatProvider(ChannelProvider[ChatConfigT, ChatMessage], Generic[Cha
         return None
 
     def webhook_url(self, message: ChatMessage) -> str:
-        if message.webhook_url:
+        if message.webhook_urls:  # the subscriber's URL for this service, never another service's
+            for key in (self.id, *self.credential_ids):
+                if key in message.webhook_urls:
+                    return message.webhook_urls[key]
+        elif message.webhook_url:
             return message.webhook_url
         if self.config.webhook_url is not None:
             return self.config.webhook_url.get_secret_value()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email import policy
 from email.utils import formataddr, parseaddr
 
 from pydantic import Field, SecretStr, field_validator
@@ -9,6 +10,10 @@ from pydantic import Field, SecretStr, field_validator
 from channels import _http
 from channels.errors import PermanentDeliveryError
 from channels.messages import EmailMessage
+
+# RFC 5322 allows 998 characters a line; with the default 78, a long header value without spaces
+# (a List-Unsubscribe URL) would be RFC 2047-encoded, and mail clients would not find the URL.
+HEADER_POLICY = policy.default.clone(max_line_length=998)
 
 # Set from the message fields by every API; a template header must not override or smuggle them.
 RESERVED_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "message-id", "reply-to", "date"})

@@ -23,6 +23,7 @@ class DiscordWebhookProvider(WebhookChatProvider[DiscordWebhookConfig]):
     """Posts to a Discord channel webhook."""
 
     id: ClassVar[str] = "discord_webhook"
+    credential_ids: ClassVar[tuple[str, ...]] = ("discord",)
     display_name: ClassVar[str] = "Discord (webhook)"
     config_model: ClassVar[type[BaseModel]] = DiscordWebhookConfig
 

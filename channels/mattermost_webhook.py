@@ -22,6 +22,7 @@ class MattermostWebhookProvider(WebhookChatProvider[MattermostWebhookConfig]):
     """Posts to a Mattermost incoming webhook."""
 
     id: ClassVar[str] = "mattermost_webhook"
+    credential_ids: ClassVar[tuple[str, ...]] = ("mattermost",)
     display_name: ClassVar[str] = "Mattermost (incoming webhook)"
     config_model: ClassVar[type[BaseModel]] = MattermostWebhookConfig
 

@@ -80,6 +80,9 @@ class ChatMessage(BaseModel):
     content: str
     webhook_url: str | None = None
     channel: str | None = None
+    # The subscriber's webhook URLs by the ``providerId`` their channel credentials name; a chat
+    # provider takes its own (``webhook_url`` is the first of them, for providers that predate this).
+    webhook_urls: dict[str, str] = {}
 
 
 class PushMessage(BaseModel):

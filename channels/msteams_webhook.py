@@ -24,6 +24,7 @@ class MsTeamsWebhookProvider(WebhookChatProvider[MsTeamsWebhookConfig]):
     """Posts an Adaptive Card to a Teams webhook."""
 
     id: ClassVar[str] = "msteams_webhook"
+    credential_ids: ClassVar[tuple[str, ...]] = ("msteams",)
     display_name: ClassVar[str] = "Microsoft Teams (webhook)"
     config_model: ClassVar[type[BaseModel]] = MsTeamsWebhookConfig
 

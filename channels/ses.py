@@ -22,6 +22,7 @@ from botocore.credentials import Credentials  # type: ignore[import-untyped]
 from pydantic import BaseModel, Field, SecretStr
 
 from channels import _email_api, _http
+from channels._email_api import HEADER_POLICY
 from channels.base import Capabilities, Channel, ChannelProvider, CheckResult, SendResult
 from channels.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from channels.messages import EmailMessage
@@ -95,7 +96,7 @@ class SesProvider(ChannelProvider[SesConfig, EmailMessage]):
         return CheckResult(ok=True)
 
     def _mime(self, message: EmailMessage, headers: dict[str, str]) -> MimeMessage:
-        mime = MimeMessage()
+        mime = MimeMessage(policy=HEADER_POLICY)
         mime["From"] = _email_api.formatted_sender(self.config, message)
         mime["To"] = ", ".join(message.to)
         if message.cc:

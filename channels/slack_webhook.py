@@ -26,6 +26,7 @@ class SlackWebhookProvider(WebhookChatProvider[SlackWebhookConfig]):
     """Posts to a Slack incoming webhook."""
 
     id: ClassVar[str] = "slack_webhook"
+    credential_ids: ClassVar[tuple[str, ...]] = ("slack",)
     display_name: ClassVar[str] = "Slack (incoming webhook)"
     config_model: ClassVar[type[BaseModel]] = SlackWebhookConfig
 

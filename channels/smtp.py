@@ -19,10 +19,12 @@ from typing import ClassVar, Literal
 import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from channels._email_api import HEADER_POLICY
 from channels.base import Capabilities, Channel, ChannelProvider, CheckResult, SendResult
 from channels.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from channels.messages import EmailMessage
 
+_WIRE = HEADER_POLICY.clone(linesep="\r\n")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 # These are set from the message fields; a template header must not override or smuggle them.
 _RESERVED_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "message-id", "reply-to", "date"})
@@ -87,7 +89,9 @@ class SmtpProvider(ChannelProvider[SmtpConfig, EmailMessage]):
         client = self._client()
         try:
             async with client:
-                refused, reply = await client.send_message(mime, sender=sender, recipients=recipients)
+                # Flattened here, not by send_message: aiosmtplib's own policy would fold long headers
+                # back to 78 characters (RFC 2047-encoding a List-Unsubscribe URL).
+                refused, reply = await client.sendmail(sender, recipients, mime.as_bytes(policy=_WIRE))
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise _refused_error(exc) from exc
         except aiosmtplib.SMTPException as exc:
@@ -114,7 +118,7 @@ class SmtpProvider(ChannelProvider[SmtpConfig, EmailMessage]):
             raise PermanentDeliveryError(f"smtp: cannot build the message: {exc}") from exc
 
     def _build(self, message: EmailMessage, idempotency_key: str) -> MimeMessage:
-        mime = MimeMessage()
+        mime = MimeMessage(policy=HEADER_POLICY)
         from_address = _address(message.from_address or self.config.from_address)
         # A message's own sender (address or name) replaces the configured one; a name alone keeps the address.
         from_name = message.from_name if message.from_address or message.from_name else self.config.from_name

@@ -18,7 +18,9 @@ from activities.audience import AudienceActivities
 from activities.backoff import Backoff
 from activities.dispatch import DispatchActivities
 from activities.dry_run import DryRunActivities
+from activities.lifecycle import LifecycleEmitter, policy_of
 from activities.live import LiveActivities, LiveEvents
+from activities.mail_headers import MailHeaders
 from activities.providers import IntegrationProviders, ProviderSource
 from activities.publishing import PublishingActivities
 from activities.recipients import RecipientActivities
@@ -75,6 +77,9 @@ def build_worker(
         unknown_outcome=settings.worker.unknown_outcome,
         unknown_after_seconds=settings.worker.unknown_outcome_after_seconds,
     )
+    dispatch.mail_headers = MailHeaders(settings.public_api_url, settings.secret_key.get_secret_value())
+    dispatch.lifecycle = LifecycleEmitter(sessions=sessions, client=client, policy=policy_of(settings),
+                                          task_queue=task_queue or settings.temporal.task_queue)
     recipients = RecipientActivities(sessions=sessions)
     publishing = PublishingActivities(sessions=sessions, bus=bus)
     webhooks = WebhookActivities(

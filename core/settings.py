@@ -182,6 +182,11 @@ class Settings(BaseSettings):
         return ["*"] if self.mode == "dev" else []
 
     @property
+    def public_api_url(self) -> str:
+        """Where providers and mail clients reach the API: ``api.public_url``, else the bound address."""
+        return self.api.public_url.rstrip("/") or f"http://{self.api.host}:{self.api.port}"
+
+    @property
     def private_addresses_allowed(self) -> bool:
         return self.mode == "dev" and self.allow_private_addresses
 

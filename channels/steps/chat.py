@@ -36,4 +36,10 @@ class ChatStep(StepKind):
         urls = channel_credentials(recipient, "webhookUrl")
         if not urls:
             raise Unreachable("subscriber has no chat webhook URL in their channel credentials")
-        return ChatMessage(content=rendered.get("body", ""), webhook_url=str(urls[0]))
+        by_provider: dict[str, str] = {}
+        for entry in recipient.channels:
+            credentials = entry.get("credentials") if isinstance(entry, Mapping) else None
+            url = credentials.get("webhookUrl") if isinstance(credentials, Mapping) else None
+            if isinstance(entry, Mapping) and isinstance(entry.get("providerId"), str) and isinstance(url, str) and url:
+                by_provider.setdefault(entry["providerId"], url)
+        return ChatMessage(content=rendered.get("body", ""), webhook_url=str(urls[0]), webhook_urls=by_provider)

@@ -1,4 +1,4 @@
-"""The ``email`` step: a subject, an HTML body and an optional plain-text body."""
+"""The ``email`` step: a subject, an HTML body and a plain-text body (given, or read from the HTML)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import builtins
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from inscriptis import get_text
 from pydantic import BaseModel
 
 from channels.base import Channel
@@ -34,9 +35,16 @@ class EmailStep(StepKind):
     ) -> EmailMessage:
         if not recipient.email:
             raise Unreachable("subscriber has no email address")
+        html = rendered.get("body") or None
         return EmailMessage(
             to=[recipient.email],
             subject=rendered.get("subject", ""),
-            html=rendered.get("body") or None,
-            text=rendered.get("text") or None,
+            html=html,
+            # Every email is multipart/alternative: the step's text body, else one read from the HTML.
+            text=rendered.get("text") or (text_of(html) if html else None),
         )
+
+
+def text_of(html: str) -> str:
+    """The plain-text rendering of an HTML body (paragraphs, lists and tables laid out as text)."""
+    return str(get_text(html)).strip() or " "

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store.base import Base, new_id, utcnow
+from store.base import Base, JsonType, new_id, utcnow
 
 
 class ProviderEvent(Base):
@@ -41,14 +41,15 @@ class ProviderEvent(Base):
 
 
 class SendRateBucket(Base):
-    """The token bucket of one rate-limited integration, shared by every worker (times are epoch seconds)."""
+    """The send slots of one rate-limited integration, shared by every worker (times are epoch seconds)."""
 
     __tablename__ = "send_rate_buckets"
 
     integration_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
     )
-    tokens: Mapped[float] = mapped_column(Float)
-    updated_at: Mapped[float] = mapped_column(Float)
+    # The start times of the latest sends (at most maxPerSecond of them), oldest first; future ones are
+    # reservations of senders waiting for their turn.
+    slots: Mapped[list[float]] = mapped_column(JsonType, default=list)
     # A provider's 429 with Retry-After pauses the bucket until then.
     paused_until: Mapped[float] = mapped_column(Float, default=0.0)

@@ -31,7 +31,8 @@ def test_no_address_is_unreachable(kind: str) -> None:
 
 def test_messages_take_the_subscriber_addresses() -> None:
     assert build("sms", {"body": "hi"}, FULL) == SmsMessage(to="+1555", content="hi")
-    assert build("chat", {"body": "hi"}, FULL) == ChatMessage(content="hi", webhook_url="https://hooks.test/a")
+    assert build("chat", {"body": "hi"}, FULL) == ChatMessage(
+        content="hi", webhook_url="https://hooks.test/a", webhook_urls={"slack": "https://hooks.test/a"})
     push = build("push", {"subject": "S", "body": "B"}, FULL, {"data": {"k": "v"}})
     assert push == PushMessage(tokens=["t1", "t2", "t3"], title="S", content="B", data={"k": "v"})
 

@@ -7,6 +7,7 @@ the server must have received. The shared tests then deliver for real and check 
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from channels.slack_webhook import SlackWebhookProvider
 from channels.smtp import SmtpProvider
 from channels.testing import assert_declares_contract, assert_hides_secrets
 from channels.twilio_sms import TwilioSmsProvider
+from channels.web_push import WebPushProvider
 from channels.webhook import WebhookProvider
 
 # Apprise loads every plugin on first use; one of them imports the deprecated imghdr module.
@@ -283,6 +285,19 @@ def _mailgun(env: Env, reqs: list[Any], result: SendResult) -> None:
     assert result.provider_message_id == "20261202.1@mg.example"
 
 
+# A fixed VAPID private key and a browser's public key (P-256), only for the contract case.
+VAPID_KEY = "7Zb5j3m2M4v0wS7n0bq1W8u4y1dE3gY9K2pQ6rT5xVk"
+BROWSER_P256DH = (
+    "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4"
+)
+
+
+def _web_push(env: Env, reqs: list[Any], result: SendResult) -> None:
+    (req,) = reqs
+    assert req.headers["content-encoding"] == "aes128gcm" and req.headers["authorization"].startswith("vapid t=")
+    assert result.detail["failed_tokens"] == {}
+
+
 CHAT = ChatMessage(content="Hello <b>Ada</b>")
 SMS = SmsMessage(to="+15550001111", content="Your code is 1234", **{"from": "+15559998888"})
 PUSH = PushMessage(tokens=["tok-a", "tok-b"], title="Hi", content="You have mail", data={"n": 1})
@@ -386,6 +401,16 @@ CASES = [
         WebhookMessage(event_type="order.paid", payload={"order": 7}, webhook_id="msg_2a"),
         _webhook,
         "/events",
+    ),
+    Case(
+        WebPushProvider,
+        lambda e: {"vapid_private_key": VAPID_KEY, "vapid_subject": "mailto:ops@clarion.example"},
+        lambda e: PushMessage(tokens=[json.dumps({"endpoint": f"{e.url}/push/1", "keys": {
+            "p256dh": BROWSER_P256DH, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}})], title="Hi", content="x"),
+        _web_push,
+        "/push/1",
+        {"status": 201},
+        maps_status=False,  # per-token outcomes, as every push provider (tests/channels/test_web_push.py)
     ),
     Case(
         AppriseProvider,

@@ -157,3 +157,25 @@ async def test_sns_subscription_is_confirmed_only_when_signed(
     forged["SubscribeURL"] = "https://evil.example/confirm"
     answer = await post_event(p, integration, headers, json.dumps(forged).encode())
     assert answer.status_code == 401 and vendor.confirmations == 1
+
+
+async def test_sent_and_failed_are_emitted_once_per_message(
+    delivery: Pipeline, vendor: Vendor, receiver: Receiver
+) -> None:
+    p = delivery
+    await call(p, "POST", "/v1/integrations", {
+        "providerId": "postmark", "identifier": "pm", "credentials": vendor.credentials("postmark")}, 201)
+    endpoint = await call(p, "POST", "/v1/webhooks/endpoints", {
+        "url": f"{receiver.url}/sent", "eventTypes": ["message.sent", "message.failed"]}, 201)
+    await add_workflow(p.sessions, p.tenancy.env_a.id, "receipt", steps=EMAIL)
+    people = [ADA, {"subscriberId": "bob", "email": "bob@example.test"}, {"subscriberId": "nomail"}]
+    response = await p.trigger({"name": "receipt", "to": people, "transactionId": "tx-sent"})
+    assert response.status_code == 201, response.text
+    await p.finish("tx-sent")
+
+    hooks = await until(lambda: len(receiver.at("/sent")) >= 2 and receiver.at("/sent"))
+    secret = (await call(p, "GET", f"/v1/webhooks/endpoints/{endpoint['data']['_id']}/secret"))["data"]["secret"]
+    verified = [standardwebhooks.Webhook(secret).verify(r.body, r.headers) for r in hooks]
+    assert sorted((v["type"], v["data"]["subscriberId"]) for v in verified) == [
+        ("message.sent", "ada"), ("message.sent", "bob")]  # nomail was skipped: no message, no event
+    assert {v["data"]["providerMessageId"][:3] for v in verified} == {"pm-"}

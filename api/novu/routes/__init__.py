@@ -12,6 +12,7 @@ from api.novu.routes import (
     explain,
     feed_v1,
     inbox_v2,
+    integration_limits,
     integrations,
     layouts,
     layouts_v2,
@@ -34,6 +35,7 @@ from api.novu.routes import (
     topics_v2,
     translations,
     translations_v2,
+    unsubscribe,
     webhook_endpoints,
     workflows,
 )
@@ -45,5 +47,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         execution_details, feed_v1, inbox_v2, messages, integrations, layouts, layouts_v2, translations,
         translations_v2, tenant_workflows, subscribers_v1, subscribers_v2, subscriber_topics, subscriber_credentials,
         tenants, preferences_v1, preferences_v2, topics_v1, topics_v2, provider_webhooks, webhook_endpoints,
+        integration_limits, unsubscribe,
     )
 ) + INBOX_ROUTERS

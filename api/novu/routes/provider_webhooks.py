@@ -28,7 +28,7 @@ from channels.delivery_events import (
     SignatureError,
     parser_for,
 )
-from core.lifecycle_events import message_event_id
+from core.lifecycle_events import message_data, message_event_id
 from core.settings import Settings
 from store import provider_events
 from store.crypto import CredentialCipher
@@ -54,14 +54,8 @@ async def _refuse(session: AsyncSession, row: Integration | None, outcome: str, 
 
 
 def _payload(message: Message, event: DeliveryEvent, provider_id: str) -> dict[str, Any]:
-    return {
-        "messageId": str(message.id), "transactionId": message.transaction_id,
-        "subscriberId": message.subscriber_id, "stepId": message.step_id, "channel": message.channel,
-        "workflowId": str(message.workflow_id) if message.workflow_id else None, "providerId": provider_id,
-        "providerMessageId": message.provider_message_id, "status": event.event,
-        "occurredAt": event.occurred_at.isoformat().replace("+00:00", "Z"), "bounceType": event.bounce_type,
-        "reason": event.reason, "url": event.url,
-    }
+    return {**message_data(message, status=event.event, occurred_at=event.occurred_at), "providerId": provider_id,
+            "bounceType": event.bounce_type, "reason": event.reason, "url": event.url}
 
 
 @router.post(

@@ -4,7 +4,7 @@ Every saved workflow definition becomes a numbered version (existing workflows g
 a notification records the transaction it replays.
 
 Revision ID: b7e19c4d2a17
-Revises: a0d4f3b8e504
+Revises: e5c1a9d7b318
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 import store.base
 
 revision: str = "b7e19c4d2a17"
-down_revision: str | None = "a0d4f3b8e504"
+down_revision: str | None = "e5c1a9d7b318"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

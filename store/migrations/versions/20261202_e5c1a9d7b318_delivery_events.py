@@ -58,8 +58,7 @@ def upgrade() -> None:
     op.create_table(
         "send_rate_buckets",
         sa.Column("integration_id", sa.Uuid(), nullable=False),
-        sa.Column("tokens", sa.Float(), nullable=False),
-        sa.Column("updated_at", sa.Float(), nullable=False),
+        sa.Column("slots", _JSON, nullable=False),
         sa.Column("paused_until", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(["integration_id"], ["integrations.id"],
                                 name=op.f("fk_send_rate_buckets_integration_id_integrations"), ondelete="CASCADE"),
