@@ -27,6 +27,7 @@ from api.novu.schemas.layouts_v2 import (
     UpdateLayoutV2Dto,
 )
 from api.novu.views.subscribers import stamp
+from api.paging import MAX_OFFSET
 from store import layouts as layout_store
 from store.models import Layout
 from templates import default_layout
@@ -67,7 +68,7 @@ async def list_layouts_v2(
     principal: NativeAuth,
     session: SessionDep,
     limit: Annotated[float, Query(ge=1, le=100)] = 10,
-    offset: Annotated[float, Query(ge=0)] = 0,
+    offset: Annotated[float, Query(ge=0, le=MAX_OFFSET)] = 0,
     order_direction: Annotated[Literal["ASC", "DESC"], Query(alias="orderDirection")] = "DESC",
     order_by: Annotated[Literal["createdAt", "updatedAt", "name"], Query(alias="orderBy")] = "createdAt",
     query: Annotated[str | None, Query(max_length=255)] = None,
