@@ -67,9 +67,11 @@ async def explain_transaction(
             ))
         details = record.details.get(n.id, [])
         for d in details:
-            group = (d.raw or {}).get("digestWorkflowId")
-            if isinstance(group, str):
-                runs.append(RunLink(workflow_id=group, role="digest", url=run_url(temporal, group)))
+            raw = d.raw or {}
+            for key, role in (("digestWorkflowId", "digest"), ("redriveWorkflowId", "redrive")):
+                linked = raw.get(key)
+                if isinstance(linked, str) and all(r.workflow_id != linked for r in runs):
+                    runs.append(RunLink(workflow_id=linked, role=role, url=run_url(temporal, linked)))
         recipients.append(explain_recipient(
             n, details=details, jobs=record.jobs.get(n.id, []), messages=record.messages.get(n.id, []),
             trigger=trigger, topics=topics.get(n.subscriber_pk, []) if n.subscriber_pk else [],

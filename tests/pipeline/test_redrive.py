@@ -65,6 +65,7 @@ async def test_redrive_after_an_outage_sends_each_failed_delivery_once_and_succe
     recipient = explained.json()["data"]["recipients"][0]
     assert recipient["outcome"] == "sent"
     assert any(e["decision"].startswith(f"Re-driven by redrive:{env}:tx-outage") for e in recipient["timeline"])
+    assert [r["role"] for r in recipient["runs"]] == ["trigger", "redrive"]
 
 
 async def test_redrive_takes_an_unknown_outcome_and_narrows_by_subscriber_and_channel(pipeline: Pipeline) -> None:
