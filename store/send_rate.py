@@ -10,6 +10,7 @@ SQLite serialises writers), so two workers never take the same slot.
 from __future__ import annotations
 
 import math
+import time
 import uuid
 
 from sqlalchemy import select
@@ -37,17 +38,17 @@ async def _row(session: AsyncSession, integration_id: uuid.UUID) -> SendRateBuck
 
 
 async def reserve(
-    *, session: AsyncSession, integration_id: uuid.UUID, rate: float, burst: int, guard: float, now: float,
-    n: int = 1,
+    *, session: AsyncSession, integration_id: uuid.UUID, rate: float, burst: int, guard: float, n: int = 1,
 ) -> list[float]:
-    """Take the next ``n`` free send slots and return their start times (epoch seconds, ``>= now``)."""
+    """Take the next ``n`` free send slots and return their start times (epoch seconds, not in the past)."""
     row = await _row(session, integration_id)
+    now = time.time()  # read under the row lock, so slots are handed out in time order
     count, window = window_for(rate)
     burst = max(1, min(burst, count))
     slots = [s for s in row.slots if s > now - window - guard]  # older starts constrain nothing
     starts: list[float] = []
     for _ in range(n):
-        start = max(now, row.paused_until)
+        start = max(now, row.paused_until, slots[-1] if slots else 0.0)
         if len(slots) >= count:
             start = max(start, slots[-count] + window + guard)
         if len(slots) >= burst:

@@ -35,8 +35,9 @@ async def record(*, session: AsyncSession, environment_id: uuid.UUID, events: Se
         LifecycleEvent]:
     """Record the events some endpoint wants (in the caller's transaction); those are to be started."""
     wanted: list[LifecycleEvent] = []
+    endpoints = await lifecycle_endpoints.list_all(session=session, environment_id=environment_id) if events else []
     for event in events:
-        if not await lifecycle_endpoints.wanting(session=session, environment_id=environment_id, event_type=event.type):
+        if not any(not e.event_types or event.type in e.event_types for e in endpoints):
             continue
         await publishing.record(session=session, environment_id=environment_id, event_id=event.event_id,
                                 event_type=event.type, topics=[], audiences=None, data=event.data)

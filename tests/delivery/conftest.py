@@ -199,6 +199,9 @@ async def delivery(engine: AsyncEngine, temporal_env: WorkflowEnvironment, smtp:
     mailbox, port = smtp
     settings = pipeline_settings(port, f"tq-{uuid.uuid4().hex}")
     hooks = WebhookSettings(base_waits=[0.3] * 9, sns_url_pattern="^" + vendor.url.replace(".", r"\.") + "/sns/")
-    settings = settings.model_copy(update={"webhooks": hooks})
+    # Rate-limited steps wait for their slots with the event loop busy serving 1000 sends: a 10 s
+    # heartbeat keeps a loaded machine (and a 4-connection PostgreSQL test pool) from timing them out.
+    worker = settings.worker.model_copy(update={"send_heartbeat_seconds": 10.0, "send_max_attempts": 5})
+    settings = settings.model_copy(update={"webhooks": hooks, "worker": worker})
     async with open_pipeline(make_sessions(engine), temporal_env.client, mailbox, settings) as p:
         yield p

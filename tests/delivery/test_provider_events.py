@@ -179,3 +179,21 @@ async def test_sent_and_failed_are_emitted_once_per_message(
     assert sorted((v["type"], v["data"]["subscriberId"]) for v in verified) == [
         ("message.sent", "ada"), ("message.sent", "bob")]  # nomail was skipped: no message, no event
     assert {v["data"]["providerMessageId"][:3] for v in verified} == {"pm-"}
+
+
+async def test_a_refused_send_emits_message_failed_with_the_error(
+    delivery: Pipeline, vendor: Vendor, receiver: Receiver
+) -> None:
+    p = delivery
+    broken = {**vendor.credentials("postmark"), "base_url": f"{vendor.url}/nowhere"}  # the fake answers 404
+    await call(p, "POST", "/v1/integrations", {"providerId": "postmark", "credentials": broken}, 201)
+    await call(p, "POST", "/v1/webhooks/endpoints",
+               {"url": f"{receiver.url}/failed", "eventTypes": ["message.failed"]}, 201)
+    await add_workflow(p.sessions, p.tenancy.env_a.id, "receipt", steps=EMAIL)
+    assert (await p.trigger({"name": "receipt", "to": ADA, "transactionId": "tx-fail"})).status_code == 201
+    await p.finish("tx-fail")
+
+    (hook,) = await until(lambda: receiver.at("/failed"))
+    body = hook.json()
+    assert body["type"] == "message.failed" and body["data"]["subscriberId"] == "ada"
+    assert "HTTP 404" in body["data"]["error"]

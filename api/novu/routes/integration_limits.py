@@ -1,7 +1,7 @@
 """``/v1/integrations/{integrationId}/rate-limit`` (Clarion's own): the integration's send-rate limit.
 
 Every worker together starts at most ``maxPerSecond`` sends of the integration in any one-second
-window (kept with a 100 ms guard between windows), at most ``burst`` of them back to back;
+window (kept with a 200 ms guard between windows), at most ``burst`` of them back to back;
 deliveries wait for their turn rather than fail. ``null`` removes the limit.
 """
 
