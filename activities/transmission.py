@@ -5,6 +5,7 @@ transaction or one API call, not a whole batch (see ``activities.unknown_outcome
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ from store import delivery_ledger as deliveries
 from store.engine import Sessions
 
 log = logging.getLogger(__name__)
+# Waits between tries of the "sent" commit (about 20 s in all), then give up (None).
+SENT_COMMIT_RETRIES: tuple[float | None, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, None)
 
 
 class Transmitter:
@@ -53,10 +56,17 @@ class Transmitter:
 
     async def _mark_sent(self, key: str, result: SendResult, provider_id: str) -> None:
         values = {"status": "sent", "provider_message_id": result.provider_message_id, "provider_id": provider_id}
-        try:
-            async with self._sessions() as session, session.begin():
-                await deliveries.finish_messages(session=session, updates={key: values})
-        except Exception:
-            # The send happened; the attempt's last transaction records it again. If that fails too,
-            # the marker stays "transmitting" and the channel's unknown-outcome policy decides.
-            log.warning("could not record message %s as sent right away", key, exc_info=True)
+        # The send happened: keep trying to say so for a while (a database restart takes seconds), since a
+        # marker left "transmitting" is an unknown outcome the retry would have to guess about.
+        for delay in SENT_COMMIT_RETRIES:
+            try:
+                async with self._sessions() as session, session.begin():
+                    await deliveries.finish_messages(session=session, updates={key: values})
+                return
+            except Exception:
+                if delay is None:
+                    # The attempt's last transaction records it again; if that fails too, the channel's
+                    # unknown-outcome policy decides.
+                    log.warning("could not record message %s as sent", key, exc_info=True)
+                    return
+                await asyncio.sleep(delay)
