@@ -80,7 +80,8 @@ async def create_layout(
     """Create a layout; ``isDefault`` makes it the environment's only default."""
     content = _checked_content(renderer, body.content if body.content is not None else default_layout())
     env = principal.environment_id
-    identifier = body.identifier or slugify(body.name) or "layout"
+    # Room for the uniqueness suffix below within the column's 255 characters.
+    identifier = body.identifier or slugify(body.name)[:240] or "layout"
     if body.identifier is None and await layout_store.identifier_taken(
         session=session, environment_id=env, identifier=identifier
     ):

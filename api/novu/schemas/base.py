@@ -22,7 +22,8 @@ the dict's own keys (not to the free-form values inside them).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, TypeVar
+from types import UnionType
+from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
@@ -60,6 +61,23 @@ class NovuResponse(BaseModel):
                     keep.add(field.serialization_alias)
         cls._keep_null = frozenset(keep)
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        # The published schema says what the wire carries: a field that may be None is left out, so
+        # it is not "required" (a client validating answers, as schemathesis does, must not expect it).
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        if "required" in target:
+            may_be_absent = {
+                name for field_name, field in cls.model_fields.items() if _admits_none(field.annotation)
+                and field_name not in cls._keep_null
+                for name in (field_name, field.alias, field.serialization_alias) if isinstance(name, str)
+            }
+            target["required"] = [name for name in target["required"] if name not in may_be_absent]
+            if not target["required"]:
+                del target["required"]
+        return schema
+
     # No return annotation on purpose: pydantic would publish the annotated type (a bare dict) as the
     # model's OpenAPI schema instead of its fields.
     @model_serializer(mode="wrap")
@@ -69,6 +87,17 @@ class NovuResponse(BaseModel):
             return data
         keep = self._keep_null
         return {key: value for key, value in data.items() if value is not None or key in keep}
+
+
+def _admits_none(annotation: Any) -> bool:
+    if annotation is Any or annotation is None or annotation is type(None):
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _admits_none(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return any(_admits_none(arg) for arg in get_args(annotation))
+    return False
 
 
 def novu_json(data: dict[str, Any], *, nullable: frozenset[str] = frozenset()) -> dict[str, Any]:
