@@ -35,11 +35,16 @@ def _schemathesis() -> str:
     return found
 
 
+# Fuzzed once, on PostgreSQL: the stricter store (NUL, surrogates, JSONB numbers); SQLite on request.
+ENGINES = [
+    pytest.param("postgres", marks=pytest.mark.postgres), *(["sqlite"] if os.environ.get("CLARION_FUZZ_SQLITE") else [])
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES, indirect=True)
 async def test_no_server_error_and_no_schema_violation(
-    engine, temporal_env: WorkflowEnvironment, tmp_path: Path, request: pytest.FixtureRequest
+    engine, temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    if request.node.callspec.params.get("engine") == "sqlite" and not os.environ.get("CLARION_FUZZ_SQLITE"):
-        pytest.skip("fuzzed once, on PostgreSQL: the stricter store (NUL, surrogates, JSONB numbers)")
     sessions = make_sessions(engine)
     tenancy = await two_environments(sessions)
     settings = Settings(mode="dev", temporal=TemporalSettings(task_queue=f"fuzz-{uuid.uuid4().hex}"))

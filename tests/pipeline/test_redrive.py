@@ -108,9 +108,9 @@ async def test_redrive_refusals(pipeline: Pipeline) -> None:
     assert cancel.status_code == 200
 
 
+# The command reads the database by URL; a PostgreSQL test schema has no URL of its own.
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 async def test_clarion_redrive_starts_the_same_redrive(pipeline: Pipeline, engine: AsyncEngine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the command reads the database by URL; a PostgreSQL test schema has no URL of its own")
     env = pipeline.tenancy.env_a.id
     await add_subscribers(pipeline.sessions, env, ["p1"], email=True)
     await add_workflow(pipeline.sessions, env, "mail", steps=[MAIL])

@@ -23,6 +23,7 @@ import socketio
 from api.cors import origin_allowed
 from api.novu.inbox.schemas import socket_message
 from api.novu.schemas.inbox import inbox_dto
+from core import metrics
 from core.settings import Settings
 from store import inbox_counts, messages, session_tokens, snoozes, subscribers, tenancy
 from store.engine import Sessions
@@ -32,6 +33,8 @@ log = logging.getLogger("clarion.inbox.live")
 RECEIVED, UNSEEN, UNREAD = "inbox.notification.received", "inbox.unseen_count.changed", "inbox.unread_count.changed"
 _SEEN_IDS = 4096  # a retried activity repeats its event ids; the last few thousand are remembered
 WAKE_EVERY_SECONDS = 1.0
+# The label of live-inbox sockets (socket.io and the plain variant) in clarion_websocket_connections.
+INBOX_SOCKETS = "inbox"
 
 
 def room(env: uuid.UUID | str, subscriber_id: str) -> str:
@@ -51,6 +54,9 @@ class InboxSockets:
         self._bus: RealtimeBus | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
         self.server.on("connect", self._connect)
+        self.server.on("disconnect", self._disconnect)
+        # Accepted socket.io sessions of this process, so a refused handshake is never counted down.
+        self._counted: set[str] = set()
         # Novu's plain-WebSocket ("cloud") clients of this process, by room (api/novu/inbox/plain_socket.py).
         self._plain: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
 
@@ -65,6 +71,13 @@ class InboxSockets:
         if target is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
         await self.server.enter_room(sid, target)
+        self._counted.add(sid)
+        metrics.WEBSOCKETS.labels(INBOX_SOCKETS).inc()
+
+    async def _disconnect(self, sid: str, *_: Any) -> None:
+        if sid in self._counted:
+            self._counted.discard(sid)
+            metrics.WEBSOCKETS.labels(INBOX_SOCKETS).dec()
 
     async def authorize(self, raw: str, origin: str | None) -> str | None:
         """The room of a live subscriber session token whose environment allows ``origin``, else None."""
@@ -88,10 +101,13 @@ class InboxSockets:
         """A queue that gets ``{event, data}`` for every event of the room (a plain WebSocket's feed)."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
         self._plain.setdefault(target, set()).add(queue)
+        metrics.WEBSOCKETS.labels(INBOX_SOCKETS).inc()
         return queue
 
     def detach(self, target: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
         queues = self._plain.get(target, set())
+        if queue in queues:
+            metrics.WEBSOCKETS.labels(INBOX_SOCKETS).dec()
         queues.discard(queue)
         if not queues:
             self._plain.pop(target, None)
