@@ -12,5 +12,6 @@ COPY store ./store
 COPY clarion ./clarion
 RUN pip install --no-cache-dir .
 ENV CLARION_API__HOST=0.0.0.0
-EXPOSE 3000
+# 3000: the API; 9464 and 9465: a worker's metrics (Clarion's, the Temporal SDK's).
+EXPOSE 3000 9464 9465
 CMD ["clarion", "api"]

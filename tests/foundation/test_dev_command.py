@@ -110,6 +110,13 @@ def test_dev_command_runs_everything_and_keeps_the_key(tmp_path):
         assert ready.json()["checks"] == {"database": "ok", "temporal": "ok"}
         assert httpx.get(f"http://127.0.0.1:{ports['ui']}/").status_code == 200
         _welcome_arrives(base, key, tmp_path / "mail")
+        # clarion dev keeps closed runs for a week (CLARION_DEV__TEMPORAL_RETENTION_HOURS), not the dev server's day.
+        described = subprocess.run(
+            [str(Path(sys.executable).parent / "temporal"), "operator", "namespace", "describe", "--namespace",
+             "default", "--address", f"127.0.0.1:{ports['temporal']}", "--output", "json"],
+            capture_output=True, text=True, check=True, timeout=30,
+        )
+        assert json.loads(described.stdout)["config"]["workflowExecutionRetentionTtl"] == "604800s"
     finally:
         _stop(proc, ports)
     assert (tmp_path / "temporal.db").exists() and (tmp_path / "clarion.db").exists()

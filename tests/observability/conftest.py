@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import httpx
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -31,11 +35,30 @@ async def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float
     return samples(response.text)
 
 
+class Recorder(InMemorySpanExporter):
+    """Keeps spans only while a test records, so the rest of the session does not pile them up."""
+
+    recording = False
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return super().export(spans) if self.recording else SpanExportResult.SUCCESS
+
+
 @pytest.fixture(scope="session")
-def spans() -> InMemorySpanExporter:
-    """Tracing on for the rest of the session, as the composition root sets it up, into memory
-    (OpenTelemetry allows one global tracer provider per process)."""
-    exporter = InMemorySpanExporter()
-    provider = setup_tracing(ObservabilitySettings(), component="test", exporter=exporter)
-    assert provider is not None
+def tracing_on() -> Recorder:
+    """Tracing on for the rest of the session, as the composition root sets it up (OpenTelemetry
+    allows one global tracer provider per process)."""
+    exporter = Recorder()
+    assert setup_tracing(ObservabilitySettings(), component="test", exporter=exporter) is not None
     return exporter
+
+
+@pytest.fixture
+def spans(tracing_on: Recorder) -> Iterator[Recorder]:
+    tracing_on.clear()
+    tracing_on.recording = True
+    try:
+        yield tracing_on
+    finally:
+        tracing_on.recording = False
+        tracing_on.clear()

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from clarion.observability.metrics import serve_metrics, temporal_runtime
 from store.engine import make_sessions
 from tests.observability.conftest import samples, scrape, value
-from tests.pipeline.conftest import Mailbox, open_pipeline, pipeline_settings
+from tests.pipeline.conftest import Mailbox, Pipeline, open_pipeline, pipeline, pipeline_settings  # noqa: F401
 
 
 def _free_port() -> int:
@@ -117,3 +117,21 @@ async def test_a_metrics_token_guards_the_route(engine: AsyncEngine) -> None:
         right = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert (missing.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
     assert "clarion_http_requests_total" in right.text
+
+
+async def test_throttle_outcomes_are_counted(pipeline: Pipeline) -> None:  # noqa: F811
+    from prometheus_client import REGISTRY
+
+    from tests.pipeline.flow_helpers import create_workflow, inbox, trigger_all
+
+    def counted(outcome: str) -> float:
+        labels = {"step": "throttle", "outcome": outcome}
+        return REGISTRY.get_sample_value("clarion_action_step_recipients_total", labels) or 0.0
+
+    before = {o: counted(o) for o in ("passed", "throttled")}
+    steps = [{"name": "Throttle", "type": "throttle", "controlValues": {"threshold": 2, "amount": 1, "unit": "hours"}},
+             inbox("ping")]
+    await create_workflow(pipeline, "metered", steps)
+    await trigger_all(pipeline, "metered", {f"tx-m{i}-{uuid.uuid4().hex[:6]}": {} for i in range(5)})
+    assert counted("passed") - before["passed"] == 2
+    assert counted("throttled") - before["throttled"] == 3
