@@ -92,27 +92,7 @@ class TriggerWorkflow:
             total.add(await run_steps(only, tag_subscribers=True))
             return total
 
-        # Children carry the trigger's attributes except its subscribers: each run labels its own.
-        inherited = TypedSearchAttributes(
-            [pair for pair in workflow.info().typed_search_attributes if pair.key.name != SUBSCRIBER_ID.name]
-        )
-
-        async def child(index: int, batch: Batch) -> RunResult:
-            return await workflow.execute_child_workflow(
-                RunWorkflow.run,
-                RunInput(context=inp.context, batch=batch, policy=inp.policy),
-                id=f"{own_id}:run:{index}",
-                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
-                search_attributes=inherited,
-                static_summary=f"{inp.context.workflow.identifier}: batch {index + 1} of {len(batches)}",
-            )
-
-        for start in range(0, len(batches), WAVE):
-            wave = batches[start : start + WAVE]
-            workflow.set_current_details(f"running batches {start + 1}-{start + len(wave)} of {len(batches)}")
-            # Started together: all child commands leave in one workflow task.
-            for result in await asyncio.gather(*(child(start + i, b) for i, b in enumerate(wave))):
-                total.add(result)
+        await self._run_batches(inp, batches, 0, total, of=len(batches))
         return total
 
     async def _deliver_paged(self, inp: TriggerInput) -> RunResult:
@@ -154,7 +134,10 @@ class TriggerWorkflow:
             "progress": TriggerProgress(cursor=cursor, next_run_index=index, result=total)
         }))
 
-    async def _run_batches(self, inp: TriggerInput, batches: list[Batch], first: int, total: RunResult) -> None:
+    async def _run_batches(
+        self, inp: TriggerInput, batches: list[Batch], first: int, total: RunResult, *, of: int | None = None
+    ) -> None:
+        """One child run per batch, ``WAVE`` at a time, numbered from ``first`` (``of``: the total, when known)."""
         own_id = workflow.info().workflow_id
         # Children carry the trigger's attributes except its subscribers: each run labels its own.
         inherited = TypedSearchAttributes(
@@ -168,12 +151,14 @@ class TriggerWorkflow:
                 id=f"{own_id}:run:{index}",
                 parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
                 search_attributes=inherited,
-                static_summary=f"{inp.context.workflow.identifier}: batch {index + 1}",
+                static_summary=f"{inp.context.workflow.identifier}: batch {index + 1}{f' of {of}' if of else ''}",
             )
 
         for start in range(0, len(batches), WAVE):
             wave = batches[start : start + WAVE]
-            workflow.set_current_details(f"running batches {first + start + 1}-{first + start + len(wave)}")
+            workflow.set_current_details(
+                f"running batches {first + start + 1}-{first + start + len(wave)}{f' of {of}' if of else ''}"
+            )
             # Started together: all child commands leave in one workflow task.
             for result in await asyncio.gather(*(child(first + start + i, b) for i, b in enumerate(wave))):
                 total.add(result)
