@@ -18,6 +18,20 @@ EVENT_TYPES: tuple[str, ...] = (
     *MESSAGE_EVENTS, "workflow.run.completed", "workflow.run.failed", "subscriber.created", "preference.updated",
 )
 EMITTED = frozenset(EVENT_TYPES)
+_MESSAGE = ("messageId, transactionId, subscriberId, stepId, channel, workflowId, providerId, providerMessageId, "
+            "status, occurredAt")
+# The fields of each type's ``data`` (``GET /v1/webhooks/event-types`` lists them; README has the rules).
+PAYLOAD_FIELDS: dict[str, str] = {
+    **dict.fromkeys(MESSAGE_EVENTS, _MESSAGE),
+    "message.failed": _MESSAGE + ", error",
+    **{f"message.{e}": _MESSAGE + ", bounceType, reason, url"  # as the provider reported them
+       for e in ("delivered", "bounced", "complained", "undelivered", "opened", "clicked")},
+    "workflow.run.completed": "transactionId, workflowIdentifier, recipients",
+    "workflow.run.failed": "transactionId, workflowIdentifier, recipients, error",
+    "subscriber.created": "subscriberId, _id, email, firstName, lastName, phone, locale, timezone, data, occurredAt",
+    "preference.updated": "subscriberId, workflowId (null: the global preference), enabled, channels, "
+                          "previous {enabled, channels}, occurredAt",
+}
 # The inbox flags whose turning on is an event (``message.read`` ...).
 INBOX_FLAGS = ("read", "seen", "archived")
 

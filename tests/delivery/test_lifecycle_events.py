@@ -100,9 +100,14 @@ async def test_subscribers_created_by_every_route_and_inline_on_trigger(delivery
     secret = await endpoints(p, receiver, ["subscriber.created"])
     for _ in range(2):
         await call(p, "POST", "/v1/subscribers", {"subscriberId": "v1", "email": "v1@example.test"}, 201)
-        await call(p, "POST", "/v1/subscribers/bulk", {"subscribers": [{"subscriberId": "v1"}, {"subscriberId": "bulk"}]},
-                   201)
+        bulk = {"subscribers": [{"subscriberId": "v1"}, {"subscriberId": "bulk"}]}
+        await call(p, "POST", "/v1/subscribers/bulk", bulk, 201)
         await call(p, "POST", "/v2/subscribers", {"subscriberId": "v2"}, 201)
+    me = (await call(p, "GET", "/v1/environments/me"))["data"]
+    await call(p, "PUT", f"/v1/environments/{me['_id']}", {"inboxHmac": False})
+    for _ in range(2):  # an Inbox session of an unknown subscriber creates it
+        body = {"applicationIdentifier": me["applicationIdentifier"], "subscriberId": "widget"}
+        await call(p, "POST", "/v1/inbox/session", body, 201)
     for n in range(2):  # the second trigger finds the inline subscriber stored
         tx = f"inline-{n}"
         response = await p.trigger({"name": "welcome", "to": {"subscriberId": "inline", "email": "i@example.test"},
@@ -110,9 +115,9 @@ async def test_subscribers_created_by_every_route_and_inline_on_trigger(delivery
         assert response.status_code == 201, response.text
         await p.finish(tx)
     events = await recorded(p)
-    assert [t for t, _ in events] == ["subscriber.created"] * 4
-    verified = await arrived_once(p, receiver, secret, 4)
-    assert sorted(v["data"]["subscriberId"] for v in verified) == ["bulk", "inline", "v1", "v2"]
+    assert [t for t, _ in events] == ["subscriber.created"] * 5
+    verified = await arrived_once(p, receiver, secret, 5)
+    assert sorted(v["data"]["subscriberId"] for v in verified) == ["bulk", "inline", "v1", "v2", "widget"]
     assert {v["data"]["email"] for v in verified if v["data"]["subscriberId"] == "inline"} == {"i@example.test"}
 
 
