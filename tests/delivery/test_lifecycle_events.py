@@ -95,6 +95,30 @@ async def test_inbox_flags_emit_once_per_change_on_every_face(delivery: Pipeline
     assert archived[0]["topic"] == "lifecycle" and archived[0]["data"]["channel"] == "in_app"
 
 
+async def session_token(p: Pipeline, subscriber_id: str) -> dict[str, str]:
+    me = (await call(p, "GET", "/v1/environments/me"))["data"]
+    await call(p, "PUT", f"/v1/environments/{me['_id']}", {"inboxHmac": False})
+    body = {"applicationIdentifier": me["applicationIdentifier"], "subscriberId": subscriber_id}
+    return {"Authorization": f"Bearer {(await call(p, 'POST', '/v1/inbox/session', body, 201))['data']['token']}"}
+
+
+async def test_bulk_marks_and_action_answers_emit_once(delivery: Pipeline, receiver: Receiver) -> None:
+    p = delivery
+    await call(p, "POST", "/v1/subscribers", {"subscriberId": "ada"}, 201)
+    one, _, _ = await in_app_messages(p, 3)
+    secret = await endpoints(p, receiver, ["message.read", "message.seen", "message.archived"])
+    bearer = await session_token(p, "ada")
+    v2 = "/v2/subscribers/ada/notifications"
+    for _ in range(2):
+        await call(p, "PATCH", f"{v2}/{one}/actions/primary/complete")  # answering reads (and sees) it
+        await call(p, "POST", "/v1/subscribers/ada/messages/mark-all", {"markAs": "seen"}, 201)
+        await call(p, "POST", "/v1/inbox/notifications/read", status=204, headers=bearer)
+        await call(p, "POST", f"{v2}/archive", status=204)
+    events = await recorded(p)
+    assert Counter(t for t, _ in events) == {"message.seen": 3, "message.read": 3, "message.archived": 3}
+    await arrived_once(p, receiver, secret, 9)
+
+
 async def test_subscribers_created_by_every_route_and_inline_on_trigger(delivery: Pipeline, receiver: Receiver) -> None:
     p = delivery
     secret = await endpoints(p, receiver, ["subscriber.created"])
@@ -127,17 +151,19 @@ async def test_preference_changes_emit_only_when_something_changed(delivery: Pip
     workflow = (await call(p, "GET", "/v2/workflows/welcome"))["data"]["_id"]
     secret = await endpoints(p, receiver, ["preference.updated"])
     base = "/v1/subscribers/ada/preferences"
+    bearer = await session_token(p, "ada")
     for _ in range(2):
         await call(p, "PATCH", base, {"preferences": [{"type": "sms", "enabled": False}]})
         await call(p, "PATCH", "/v2/subscribers/ada/preferences", {"channels": {"chat": False}})
+        await call(p, "PATCH", "/v1/inbox/preferences", {"push": False}, headers=bearer)
         await call(p, "PATCH", f"{base}/{workflow}", {"channel": {"type": "in_app", "enabled": False}})
     token = unsubscribe_tokens.make(p.settings.secret_key.get_secret_value(), unsubscribe_tokens.Unsubscribe(
         str(p.tenancy.env_a.id), "ada", workflow))
     for _ in range(2):
         assert (await p.client.post(f"/v1/unsubscribe/{token}")).status_code == 200
     events = await recorded(p)
-    assert [t for t, _ in events] == ["preference.updated"] * 4
-    verified = await arrived_once(p, receiver, secret, 4)
+    assert [t for t, _ in events] == ["preference.updated"] * 5
+    verified = await arrived_once(p, receiver, secret, 5)
     last = max((v for v in verified if v["data"]["workflowId"] == workflow), key=lambda v: v["data"]["occurredAt"])
     assert last["data"]["channels"] == {"in_app": False, "email": False}
     assert last["data"]["previous"]["channels"] == {"in_app": False}
