@@ -20,8 +20,8 @@ from store.models import Message
 
 
 async def watched(*, session: AsyncSession, environment_id: uuid.UUID, flags: Mapping[str, bool]) -> set[str]:
-    """The flags this write turns on that some endpoint wants an event of; none costs no query at all
-    when the write only turns flags off, and one query otherwise."""
+    """The flags this write turns on that some endpoint wants an event of: one query, none when the
+    write only turns flags off."""
     on = {f"message.{f}" for f in INBOX_FLAGS if flags.get(f)}
     if not on:
         return set()

@@ -143,12 +143,12 @@ async def set_state(
         .execution_options(synchronize_session=False)
     )  # fmt: skip
     watched = await inbox_events.watched(session=session, environment_id=environment_id, flags=flags)
-    if watched:  # lifecycle endpoints want these changes: read back what the statement changed
+    if watched:  # lifecycle endpoints want these: read back the rows written, to tell which flags it turned on
         rows = (await session.scalars(statement.returning(Message), execution_options={"populate_existing": True}))
-        changed = list(rows)
-        await inbox_events.record(session=session, environment_id=environment_id, rows=changed, flags=watched,
+        matched = list(rows)
+        await inbox_events.record(session=session, environment_id=environment_id, rows=matched, flags=watched,
                                   now=now)
-        return len(changed)
+        return len(matched)
     result = cast(CursorResult[Any], await session.execute(statement))
     return int(result.rowcount)
 
