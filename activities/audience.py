@@ -38,7 +38,7 @@ class AudienceActivities:
                 cursor, missing = await self._first(session, inp, batches, size)
             while len(batches) < room and cursor is not None:
                 cursor = await self._more(session, inp, cursor, batches, size, room - len(batches))
-        await lifecycle.start_committed(session)  # subscriber.created of inline subscribers
+        await lifecycle.start_committed(session, inp.context.environment_id)  # subscriber.created, inline
         return AudiencePage(batches=batches, missing_topics=missing, next=cursor)
 
     @staticmethod

@@ -79,5 +79,5 @@ class ConditionActivities:
                     ledger.note(n, job.id, "success", f"Step skipped: condition not met: {why}", channel=step.type,
                                 raw={"decision": "condition", "conditions": compared(tree, data)})
             await write(session, ledger)
-        await lifecycle.start_committed(session)  # subscriber.created of inline subscribers
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         return result

@@ -118,7 +118,7 @@ class DigestActivities:
             if result.remaining:
                 await close_later_channel_steps(session, inp, left)
             await write(session, ledger)
-        await lifecycle.start_committed(session)  # subscriber.created of inline subscribers
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         # After the commit: a digest that closes now already finds this event's entry.
         client = activity.client()
         for group, event in to_signal:

@@ -116,7 +116,7 @@ class DispatchActivities:
             earlier = await deliveries.messages_by_key(session=session, keys=keys.values())
             created = [n for n, _ in session.info.pop(CLAIMED_NOW, [])]
             content = await load_content(session=session, environment_id=env, context=ctx, step=step, kind=kind)
-        await lifecycle.start_committed(session)  # subscriber.created of inline subscribers
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         sample = [s.subscriber_id for _, s in claimed][:SAMPLE_IDS]
         outcome = StepOutcome(step_id=step.id, recipients=len(claimed), sample_subscriber_ids=sample)
         ledger = Ledger(step_id=step.id)

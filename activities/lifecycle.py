@@ -26,7 +26,7 @@ from core.lifecycle_events import message_data, message_event_id, run_event_id
 from core.publishing_payloads import FanOutInput, PublishInput, WebhookPolicy
 from core.run_identity import PUBLISH_WORKFLOW, publish_workflow_id
 from core.settings import Settings
-from store import delivery_ledger, lifecycle_outbox
+from store import delivery_ledger, lifecycle_outbox, subscribers
 from store.engine import Sessions
 from store.lifecycle_outbox import LifecycleEvent
 
@@ -47,6 +47,7 @@ def policy_of(settings: Settings) -> WebhookPolicy:
 class LifecycleEmitter:
     def __init__(self, *, sessions: Sessions, client: Client, task_queue: str, policy: WebhookPolicy) -> None:
         self._sessions = sessions
+        self.sessions = sessions
         self._client = client
         self._task_queue = task_queue
         self._policy = policy
@@ -98,10 +99,21 @@ async def record_run_closed(session: AsyncSession, *, environment_id: str, trans
         await lifecycle_outbox.record(session=session, environment_id=uuid.UUID(environment_id), events=[event])
 
 
-async def start_committed(session: AsyncSession) -> None:
-    """In an activity, after its transaction: start the lifecycle events its store writes recorded."""
+async def start_committed(session: AsyncSession, environment_id: str | None = None) -> None:
+    """In an activity, after its transaction: start the lifecycle events its store writes recorded.
+
+    A retry (``environment_id`` given) also starts the ``subscriber.created`` events of the subscribers
+    it upserted: an earlier attempt may have created them and died before starting their events,
+    and this attempt, finding them stored, records nothing new. Starting one twice is harmless.
+    """
     events = lifecycle_outbox.take_committed(session)
+    upserted = session.info.pop(subscribers.UPSERTED, [])
+    emitter = _EMITTERS.get(activity.info().task_queue)
+    if emitter is None:  # a worker built without lifecycle events records them only
+        return
+    if upserted and environment_id is not None and activity.info().attempt > 1:
+        async with emitter.sessions() as fresh:
+            events += await lifecycle_outbox.recorded(session=fresh, environment_id=uuid.UUID(environment_id),
+                                                      event_ids=set(upserted))
     if events:
-        emitter = _EMITTERS.get(activity.info().task_queue)
-        if emitter is not None:  # a worker built without lifecycle events records them only
-            await emitter.start(events)
+        await emitter.start(list({e.event_id: e for e in events}.values()))

@@ -136,5 +136,5 @@ class RecipientActivities:
                 batches += [
                     Batch(kind="everyone", after=lo, until=hi) for lo, hi in pairwise([None, *edges])
                 ]
-        await lifecycle.start_committed(session)  # subscriber.created of inline subscribers
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         return ResolveResult(batches=batches, missing_topics=missing)

@@ -48,7 +48,7 @@ class ScheduleActivities:
         if inp.subscriber_id is None and inp.context is not None and inp.batch is not None:
             async with self._sessions() as session, session.begin():
                 claimed = await claim_batch(session, inp.context, inp.batch)
-            await lifecycle.start_committed(session)  # subscriber.created of inline subscribers
+            await lifecycle.start_committed(session, inp.environment_id)  # subscriber.created, inline
             return claimed[0][1].timezone if claimed else None
         if inp.subscriber_id is None:
             return None

@@ -111,7 +111,7 @@ class ThrottleActivities:
             if result.remaining:
                 await close_later_channel_steps(session, inp, left)
             await write(session, ledger)
-        await lifecycle.start_committed(session)  # subscriber.created of inline subscribers
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         if result.left:
             result.note = f"throttled {len(result.left)} recipient(s)"
         return result

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from store import publishing
-from store.models import WebhookSubscription
+from store.models import PublishedEvent, WebhookSubscription
 
 _PENDING = "clarion.lifecycle_pending"  # recorded in the open transaction
 _COMMITTED = "clarion.lifecycle_committed"  # recorded in a committed one, not started yet
@@ -78,3 +78,13 @@ def take_committed(session: AsyncSession) -> list[LifecycleEvent]:
     """The events of this session's committed transactions that are still to be started."""
     taken: list[LifecycleEvent] = session.sync_session.info.pop(_COMMITTED, [])
     return taken
+
+
+async def recorded(*, session: AsyncSession, environment_id: uuid.UUID, event_ids: Collection[str]) -> list[
+        LifecycleEvent]:
+    """The events among ``event_ids`` already recorded (by an earlier attempt whose start may have been lost)."""
+    if not event_ids:
+        return []
+    rows = await session.scalars(select(PublishedEvent).where(
+        PublishedEvent.environment_id == environment_id, PublishedEvent.event_id.in_(list(event_ids))))
+    return [LifecycleEvent(str(environment_id), r.event_id, r.type, dict(r.data)) for r in rows]

@@ -18,6 +18,7 @@ from store.base import utcnow
 from store.bulk import insert_many_ignoring_conflicts
 from store.models import Subscriber
 
+UPSERTED = "clarion.subscribers_upserted"  # ``session.info``: subscriber.created ids of upserted subscribers
 PROFILE_FIELDS = frozenset(
     {"email", "first_name", "last_name", "phone", "avatar", "locale", "timezone", "data", "channels", "audiences"}
 )
@@ -70,6 +71,9 @@ async def upsert_many(
         existing.update(await get_many(session=session, environment_id=environment_id, subscriber_ids=created))
         await _created(session, environment_id, [existing[m["subscriber_id"]] for m in missing
                                                  if existing[m["subscriber_id"]].id == m["id"]])
+    # A retried activity finds the subscribers its first attempt created: it re-starts their events.
+    session.info.setdefault(UPSERTED, []).extend(
+        subscriber_event_id(str(existing[sid].id)) for sid in profiles if sid in existing)
     return existing
 
 

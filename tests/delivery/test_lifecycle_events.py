@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
+import pytest
 import standardwebhooks
 from sqlalchemy import select
+from temporalio.service import RPCError
+from temporalio.testing import ActivityEnvironment
 
+from activities import lifecycle
 from core import unsubscribe_tokens
+from core.run_identity import publish_workflow_id
+from store import subscribers
 from store.models import PublishedEvent
 from tests.delivery.conftest import Receiver, until
 from tests.pipeline.conftest import Pipeline
@@ -186,3 +193,29 @@ async def test_trigger_runs_emit_completed_and_failed(delivery: Pipeline, receiv
     assert by_type["workflow.run.completed"]["transactionId"] == "run-ok"
     assert by_type["workflow.run.completed"]["recipients"] == 1
     assert by_type["workflow.run.failed"]["transactionId"] == "run-bad" and by_type["workflow.run.failed"]["error"]
+
+
+async def test_a_retried_activity_starts_the_creation_event_its_first_attempt_recorded(
+    delivery: Pipeline, receiver: Receiver
+) -> None:
+    p = delivery
+    secret = await endpoints(p, receiver, ["subscriber.created"])
+    env = p.tenancy.env_a.id
+    async with p.sessions() as session, session.begin():  # the first attempt commits, then its worker dies
+        await subscribers.upsert_many(session=session, environment_id=env, profiles={"lost": {"email": "l@x.test"}})
+
+    async def attempt() -> None:  # what an activity upserting "lost" again does
+        async with p.sessions() as session, session.begin():
+            await subscribers.upsert_many(session=session, environment_id=env, profiles={"lost": {}})
+        await lifecycle.start_committed(session, str(env))
+
+    activities = ActivityEnvironment(client=p.temporal)
+    activities.info = replace(activities.info, task_queue=p.settings.temporal.task_queue, attempt=1)
+    await activities.run(attempt)  # a first attempt finding the subscriber stored has nothing to start
+    ((_, event_id),) = await recorded(p)
+    with pytest.raises(RPCError):
+        await p.temporal.get_workflow_handle(publish_workflow_id(str(env), event_id)).describe()
+    activities.info = replace(activities.info, attempt=2)
+    await activities.run(attempt)
+    (verified,) = await arrived_once(p, receiver, secret, 1)
+    assert verified["data"]["subscriberId"] == "lost" and verified["data"]["email"] == "l@x.test"
