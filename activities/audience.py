@@ -12,6 +12,7 @@ from itertools import pairwise
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
+from activities import lifecycle
 from activities.recipients import upsert_parties
 from core.audience import AudiencePage, AudiencePageInput
 from core.payloads import AudienceCursor, Batch, SubscriberInput
@@ -37,6 +38,7 @@ class AudienceActivities:
                 cursor, missing = await self._first(session, inp, batches, size)
             while len(batches) < room and cursor is not None:
                 cursor = await self._more(session, inp, cursor, batches, size, room - len(batches))
+        await lifecycle.start_committed(session, inp.context.environment_id)  # subscriber.created, inline
         return AudiencePage(batches=batches, missing_topics=missing, next=cursor)
 
     @staticmethod

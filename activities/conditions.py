@@ -12,6 +12,7 @@ from typing import Any
 
 from temporalio import activity
 
+from activities import lifecycle
 from activities.context import actor_view, subscriber_view, tenant_view
 from activities.heartbeat import heartbeating
 from activities.ledger import Ledger
@@ -78,4 +79,5 @@ class ConditionActivities:
                     ledger.note(n, job.id, "success", f"Step skipped: condition not met: {why}", channel=step.type,
                                 raw={"decision": "condition", "conditions": compared(tree, data)})
             await write(session, ledger)
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         return result

@@ -19,6 +19,7 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.common import WorkflowIDReusePolicy
 
+from activities import lifecycle
 from activities.heartbeat import heartbeating
 from activities.ledger import Ledger
 from activities.step_recipients import close_later_channel_steps, in_run, step_jobs, write
@@ -117,6 +118,7 @@ class DigestActivities:
             if result.remaining:
                 await close_later_channel_steps(session, inp, left)
             await write(session, ledger)
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         # After the commit: a digest that closes now already finds this event's entry.
         client = activity.client()
         for group, event in to_signal:

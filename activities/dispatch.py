@@ -25,6 +25,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import lifecycle
 from activities.backoff import Backoff
 from activities.content import StepContent, load_content
 from activities.context import actor_view, recipient, tenant_view
@@ -115,6 +116,7 @@ class DispatchActivities:
             earlier = await deliveries.messages_by_key(session=session, keys=keys.values())
             created = [n for n, _ in session.info.pop(CLAIMED_NOW, [])]
             content = await load_content(session=session, environment_id=env, context=ctx, step=step, kind=kind)
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         sample = [s.subscriber_id for _, s in claimed][:SAMPLE_IDS]
         outcome = StepOutcome(step_id=step.id, recipients=len(claimed), sample_subscriber_ids=sample)
         ledger = Ledger(step_id=step.id)

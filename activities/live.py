@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from temporalio import activity
 
+from activities import lifecycle
 from core.payloads import StepInput
 from store import delivery_ledger as deliveries
 from store import inbox_counts, retention
@@ -156,16 +157,19 @@ class LiveActivities:
 
     @activity.defn
     async def publish_run_closed(self, inp: RunClosed) -> None:
-        # The run's notifications may now age out (store/retention.py); until then the sweep keeps them.
-        async with self._live.sessions() as session, session.begin():
-            await retention.close_run(session=session, environment_id=uuid.UUID(inp.environment_id),
-                                      transaction_id=inp.transaction_id, outcome=inp.outcome)
-        if not self._live.enabled:
-            return
         body: dict[str, Any] = {"transactionId": inp.transaction_id, "workflowIdentifier": inp.workflow_identifier,
                                 "recipients": inp.recipients}
         if inp.error is not None:
             body["error"] = inp.error
+        # The run's notifications may now age out (store/retention.py); until then the sweep keeps them.
+        async with self._live.sessions() as session, session.begin():
+            await retention.close_run(session=session, environment_id=uuid.UUID(inp.environment_id),
+                                      transaction_id=inp.transaction_id, outcome=inp.outcome)
+            await lifecycle.record_run_closed(session, environment_id=inp.environment_id,
+                                              transaction_id=inp.transaction_id, outcome=inp.outcome, data=body)
+        await lifecycle.start_committed(session)
+        if not self._live.enabled:
+            return
         await self._live.bus.publish(
             inp.environment_id, f"workflow.run.{inp.outcome}", body, message=f"WORKFLOW_RUN_{inp.outcome.upper()}",
             event_id=event_id_for(f"run:{inp.environment_id}:{inp.transaction_id}:{inp.outcome}"),

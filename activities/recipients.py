@@ -8,6 +8,7 @@ from itertools import pairwise
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
+from activities import lifecycle
 from core.payloads import Batch, ResolveInput, ResolveResult, SubscriberInput, TriggerContext
 from core.subscriber_selector import Selector
 from store import delivery_ledger as deliveries
@@ -135,4 +136,5 @@ class RecipientActivities:
                 batches += [
                     Batch(kind="everyone", after=lo, until=hi) for lo, hi in pairwise([None, *edges])
                 ]
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         return ResolveResult(batches=batches, missing_topics=missing)

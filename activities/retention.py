@@ -56,7 +56,8 @@ class RetentionActivities:
         return SweepResult(removed=removed + await self.purge_activity(inp))
 
     async def purge_activity(self, inp: SweepInput) -> int:
-        """Each environment's old activity and read inbox messages, batch by batch, within the budget."""
+        """Each environment's old activity, read inbox messages and inbound provider events, batch by
+        batch, within the budget."""
         deadline = time.monotonic() + inp.budget_seconds
         now, removed = utcnow(), 0
         async with self.sessions() as session:
@@ -69,12 +70,25 @@ class RetentionActivities:
                         session=session, environment_id=env_id, now=now, policy=policy, limit=inp.batch_size)
                     old = await retention.purge_activity(
                         session=session, environment_id=env_id, now=now, policy=policy, limit=inp.batch_size)
-                removed += read + old.total
+                    events = await retention.purge_provider_events(
+                        session=session, environment_id=env_id, before=now - policy.activity_feed,
+                        limit=inp.batch_size)
+                removed += read + old.total + events
                 activity.heartbeat(removed)
-                if read < inp.batch_size and old.notifications < inp.batch_size:
+                if max(read, old.notifications, events) < inp.batch_size:
                     break  # this environment is done; a full batch means there may be more
+        # Refused requests of unknown integrations name no environment: they age out by the default.
+        while time.monotonic() < deadline:
+            async with self.sessions() as session, session.begin():
+                events = await retention.purge_provider_events(
+                    session=session, environment_id=None, before=now - RetentionPolicy().activity_feed,
+                    limit=inp.batch_size)
+            removed += events
+            activity.heartbeat(removed)
+            if events < inp.batch_size:
+                break
         if removed:
-            logger.info("retention removed %d row(s) of activity and read messages", removed)
+            logger.info("retention removed %d row(s) of activity, read messages and provider events", removed)
         return removed
 
     async def _close_finished_runs(self, env_id: uuid.UUID, policy: RetentionPolicy, limit: int) -> None:

@@ -15,6 +15,7 @@ import uuid
 
 from temporalio import activity
 
+from activities import lifecycle
 from activities.recipients import claim_batch
 from core.action_payloads import ScheduleInput, ScheduleResult
 from core.schedule_rules import in_window, next_at_time, next_cron, zone
@@ -44,13 +45,13 @@ class ScheduleActivities:
 
     async def _subscriber_zone(self, inp: ScheduleInput) -> str | None:
         env = uuid.UUID(inp.environment_id)
-        async with self._sessions() as session, session.begin():
-            if inp.subscriber_id is None and inp.context is not None and inp.batch is not None:
+        if inp.subscriber_id is None and inp.context is not None and inp.batch is not None:
+            async with self._sessions() as session, session.begin():
                 claimed = await claim_batch(session, inp.context, inp.batch)
-                if not claimed:
-                    return None
-                return claimed[0][1].timezone
-            if inp.subscriber_id is None:
-                return None
+            await lifecycle.start_committed(session, inp.environment_id)  # subscriber.created, inline
+            return claimed[0][1].timezone if claimed else None
+        if inp.subscriber_id is None:
+            return None
+        async with self._sessions() as session, session.begin():
             found = await subscribers.get(session=session, environment_id=env, subscriber_id=inp.subscriber_id)
             return found.timezone if found else None

@@ -16,6 +16,7 @@ from typing import Any
 
 from temporalio import activity
 
+from activities import lifecycle
 from activities.heartbeat import heartbeating
 from activities.ledger import Ledger
 from activities.step_recipients import close_later_channel_steps, in_run, step_jobs, write
@@ -110,6 +111,7 @@ class ThrottleActivities:
             if result.remaining:
                 await close_later_channel_steps(session, inp, left)
             await write(session, ledger)
+        await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
         if result.left:
             result.note = f"throttled {len(result.left)} recipient(s)"
         return result

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from store import inbox_events
 from store.base import utcnow
 from store.message_filters import FeedFilter, conditions
 from store.models import Message, NotificationWorkflow
@@ -136,10 +137,18 @@ async def set_state(
     where = [*_scope(environment_id, subscriber_pk, channel), *conditions(_dialect(session), filters)]
     if ids is not None:
         where.append(Message.id.in_(list(ids)))
+    now = utcnow()
     statement = (
-        update(Message).where(*where).values(state_values(flags, utcnow()))
+        update(Message).where(*where).values(state_values(flags, now))
         .execution_options(synchronize_session=False)
     )  # fmt: skip
+    watched = await inbox_events.watched(session=session, environment_id=environment_id, flags=flags)
+    if watched:  # lifecycle endpoints want these: read back the rows written, to tell which flags it turned on
+        rows = (await session.scalars(statement.returning(Message), execution_options={"populate_existing": True}))
+        matched = list(rows)
+        await inbox_events.record(session=session, environment_id=environment_id, rows=matched, flags=watched,
+                                  now=now)
+        return len(matched)
     result = cast(CursorResult[Any], await session.execute(statement))
     return int(result.rowcount)
 
@@ -184,12 +193,19 @@ async def set_action(
     action.update(status=status, result=result)
     cta["action"] = action
     now = utcnow()
-    values = {"cta": cta, **(state_values({"seen": True, "read": True}, now) if not message.read else {})}
-    values["updated_at"] = now
-    await session.execute(
+    reads = {"seen": True, "read": True} if not message.read else {}
+    values = {"cta": cta, **state_values(reads, now)}
+    statement = (
         update(Message).where(Message.id == message.id, Message.environment_id == message.environment_id)
         .values(values).execution_options(synchronize_session=False)
     )  # fmt: skip
+    watched = await inbox_events.watched(session=session, environment_id=message.environment_id, flags=reads)
+    if not watched:
+        await session.execute(statement)
+        return
+    rows = list(await session.scalars(statement.returning(Message), execution_options={"populate_existing": True}))
+    await inbox_events.record(session=session, environment_id=message.environment_id, rows=rows, flags=watched,
+                              now=now)
 
 
 async def list_messages(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store import preference_events
 from store.base import utcnow
 from store.bulk import insert_many_ignoring_conflicts
 from store.models import NotificationWorkflow, SubscriberPreference
@@ -99,10 +100,12 @@ async def upsert(
     # NULL never conflicts, so two racing first writes can leave two global rows: fold them into one.
     for duplicate in extra:
         await session.delete(duplicate)
+    before = preference_events.state(kept)
     if enabled is not None:
         kept.enabled = enabled
     if channels:
         kept.channels = {**(kept.channels or {}), **channels}  # a new dict, so the JSON column is marked dirty
     kept.updated_at = utcnow()
     await session.flush()
+    await preference_events.record(session=session, row=kept, before=before)
     return kept

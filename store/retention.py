@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.retention import RetentionPolicy
-from store.models import Environment, ExecutionDetail, Job, Message, Notification
+from store.models import Environment, ExecutionDetail, Job, Message, Notification, ProviderEvent
 
 OPEN = "processing"
 CLOSED = ("completed", "failed", "cancelled")
@@ -118,3 +118,17 @@ async def close_runs(*, session: AsyncSession, environment_id: uuid.UUID, workfl
         .values(status="completed")
     )
     return _count(result)
+
+
+async def purge_provider_events(*, session: AsyncSession, environment_id: uuid.UUID | None, before: datetime,
+                                limit: int) -> int:
+    """Delete up to ``limit`` inbound provider events recorded before ``before`` (``environment_id``
+    None: the refused requests of unknown integrations, which name no environment).
+
+    They go with the activity they describe: a provider redelivers an event for days, not weeks, so
+    dropping the row that recognised a duplicate after the activity retention re-applies nothing.
+    """
+    where = ProviderEvent.environment_id.is_(None) if environment_id is None \
+        else ProviderEvent.environment_id == environment_id
+    ids = select(ProviderEvent.id).where(where, ProviderEvent.created_at < before).limit(limit)
+    return _count(await session.execute(delete(ProviderEvent).where(ProviderEvent.id.in_(ids.scalar_subquery()))))

@@ -11,7 +11,8 @@ from store.base import utcnow
 from store.models import Message
 
 # Coming back means "new again": unread and unseen, as Novu redelivers a snoozed notification.
-_BACK = {"snoozed_until": None, "read": False, "seen": False, "read_at": None, "archived": False, "archived_at": None}
+_BACK = {"snoozed_until": None, "read": False, "seen": False, "seen_at": None, "read_at": None, "archived": False,
+         "archived_at": None}
 
 
 async def snooze(*, session: AsyncSession, message: Message, until: datetime) -> None:

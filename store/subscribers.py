@@ -12,10 +12,13 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.lifecycle_events import subscriber_data, subscriber_event_id
+from store import lifecycle_outbox
 from store.base import utcnow
 from store.bulk import insert_many_ignoring_conflicts
 from store.models import Subscriber
 
+UPSERTED = "clarion.subscribers_upserted"  # ``session.info``: subscriber.created ids of upserted subscribers
 PROFILE_FIELDS = frozenset(
     {"email", "first_name", "last_name", "phone", "avatar", "locale", "timezone", "data", "channels", "audiences"}
 )
@@ -66,7 +69,21 @@ async def upsert_many(
     if missing:
         created = [m["subscriber_id"] for m in missing]
         existing.update(await get_many(session=session, environment_id=environment_id, subscriber_ids=created))
+        await _created(session, environment_id, [existing[m["subscriber_id"]] for m in missing
+                                                 if existing[m["subscriber_id"]].id == m["id"]])
+    # A retried activity finds the subscribers its first attempt created: it re-starts their events.
+    session.info.setdefault(UPSERTED, []).extend(
+        subscriber_event_id(str(existing[sid].id)) for sid in profiles if sid in existing)
     return existing
+
+
+async def _created(session: AsyncSession, environment_id: uuid.UUID, rows: Sequence[Subscriber]) -> None:
+    """``subscriber.created`` for the rows this call inserted (a racing creator's rows are its own)."""
+    await lifecycle_outbox.record(session=session, environment_id=environment_id, events=[
+        lifecycle_outbox.LifecycleEvent(str(environment_id), subscriber_event_id(str(row.id)), "subscriber.created",
+                                        subscriber_data(row))
+        for row in rows
+    ])
 
 
 async def id_boundaries(*, session: AsyncSession, environment_id: uuid.UUID, size: int) -> list[str]:
@@ -127,7 +144,9 @@ async def save_many(
     for sid, fields in profiles.items():
         _apply(existing[sid], fields)
     await session.flush()
-    return existing, {sid for sid, pk in fresh.items() if existing[sid].id == pk}
+    created = {sid for sid, pk in fresh.items() if existing[sid].id == pk}
+    await _created(session, environment_id, [existing[sid] for sid in created])
+    return existing, created
 
 
 def _apply(row: Subscriber, fields: Mapping[str, Any]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.operations.lifecycle import start_committed
 from store import inbox_counts, messages
 from store.models import Message, Subscriber
 from store.realtime import RealtimeBus
@@ -50,6 +51,7 @@ async def inbox_changes(
     found = await _message(session, env, pk, raw_id)
     flags = {name: bool(getattr(found, name)) for name, _, _ in _FLAGS} if found else {}
     yield  # the route runs and commits; on an error nothing below runs
+    await start_committed(request, session)  # message.read/seen/archived for the lifecycle endpoints
     if found is not None:
         after = await _message(session, env, pk, raw_id)
         for name, kind, code in _FLAGS if after else ():

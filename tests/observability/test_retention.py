@@ -14,7 +14,7 @@ from activities.retention import RetentionActivities, SweepInput
 from core.retention import RetentionPolicy
 from store import retention
 from store.base import utcnow
-from store.models import ExecutionDetail, Job, Message, Notification
+from store.models import ExecutionDetail, Job, Message, Notification, ProviderEvent
 from tests.pipeline.conftest import Pipeline, pipeline  # noqa: F401  (a fixture)
 from tests.pipeline.factories import add_workflow
 
@@ -126,3 +126,24 @@ async def test_environment_settings_change_the_retention(pipeline: Pipeline) -> 
     assert removed == 1
     notifications, jobs, _details, messages = await _rows(p, tx)
     assert (notifications, jobs, messages) == (1, 2, 0)  # "kept" has no email address: in-app only
+
+
+async def test_old_provider_events_are_purged_in_bounded_batches(pipeline: Pipeline) -> None:  # noqa: F811
+    p = pipeline
+    env, now = p.tenancy.env_a.id, utcnow()
+    old, recent = now - timedelta(days=40), now - timedelta(days=10)
+    async with p.sessions() as session, session.begin():
+        rows = [(env, old)] * 3 + [(env, recent)] + [(None, old)] * 2 + [(None, recent)]
+        for i, (environment, at) in enumerate(rows):
+            session.add(ProviderEvent(environment_id=environment, provider_id="sendgrid", outcome="applied",
+                                      provider_event_id=f"e{i}", created_at=at))
+    async with p.sessions() as session, session.begin():
+        first = await retention.purge_provider_events(session=session, environment_id=env, before=now - timedelta(
+            days=30), limit=2)
+    assert first == 2
+    removed = await ActivityEnvironment(client=p.temporal).run(
+        RetentionActivities(sessions=p.sessions).purge_activity, SweepInput(batch_size=1))
+    assert removed == 3  # the last old one of the environment, then the two that name none
+    async with p.sessions() as session:
+        kept = sorted(r.provider_event_id for r in await session.scalars(select(ProviderEvent)))
+    assert kept == ["e3", "e6"]

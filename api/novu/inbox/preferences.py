@@ -13,12 +13,13 @@ from api.errors import BadRequest
 from api.novu.inbox.auth import InboxCaller, InboxReader
 from api.novu.inbox.schemas import Severity, severity_of
 from api.novu.views.preferences import Rows, overrides, refuse_if_locked, rows_of, workflow_or_404
+from api.operations.lifecycle import EmitCommitted
 from core import preferences as preference_rule
 from store import inbox_sessions
 from store import preferences as preference_store
 from store.models import NotificationWorkflow
 
-router = APIRouter(prefix="/v1/inbox/preferences", tags=["session-inbox"])
+router = APIRouter(prefix="/v1/inbox/preferences", tags=["session-inbox"], dependencies=[EmitCommitted])
 CHANNELS = ("email", "sms", "in_app", "chat", "push")
 
 

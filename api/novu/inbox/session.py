@@ -18,10 +18,11 @@ from api.novu.inbox.schemas import (
     SessionRequest,
     UnreadCountDto,
 )
+from api.operations.lifecycle import EmitCommitted
 from store import inbox_counts, inbox_sessions, session_tokens, subscribers
 from store.crypto import CredentialCipher, UnreadableCredentials
 
-router = APIRouter(prefix="/v1/inbox", tags=["session-inbox"])
+router = APIRouter(prefix="/v1/inbox", tags=["session-inbox"], dependencies=[EmitCommitted])
 
 
 def subscriber_hash(api_key: str, subscriber_id: str) -> str:

@@ -19,10 +19,12 @@ from api.novu.schemas.preferences import (
 )
 from api.novu.views.preferences import refuse_if_locked, rows_of, v1_item, workflow_or_404
 from api.novu.views.subscribers import subscriber_or_404
+from api.operations.lifecycle import EmitCommitted
 from core import preferences as preference_rule
 from store import preferences as preference_store
 
-router = APIRouter(prefix="/v1/subscribers/{subscriberId}/preferences", tags=["subscriber-preferences"])
+router = APIRouter(prefix="/v1/subscribers/{subscriberId}/preferences", tags=["subscriber-preferences"],
+                   dependencies=[EmitCommitted])
 
 SubscriberKey = Annotated[str, Path(alias="subscriberId", description="The subscriber's subscriberId")]
 WorkflowKey = Annotated[str, Path(alias="workflowId", description="The workflow identifier or its _id")]

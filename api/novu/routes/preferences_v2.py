@@ -22,11 +22,13 @@ from api.novu.schemas.preferences import (
 )
 from api.novu.views.preferences import Rows, level_item, overrides, refuse_if_locked, rows_of, workflow_or_404
 from api.novu.views.subscribers import stamp, subscriber_or_404
+from api.operations.lifecycle import EmitCommitted
 from core import preferences as preference_rule
 from store import preferences as preference_store
 from store.models import NotificationWorkflow, Subscriber
 
-router = APIRouter(prefix="/v2/subscribers/{subscriberId}/preferences", tags=["subscriber-preferences"])
+router = APIRouter(prefix="/v2/subscribers/{subscriberId}/preferences", tags=["subscriber-preferences"],
+                   dependencies=[EmitCommitted])
 
 SubscriberKey = Annotated[str, Path(alias="subscriberId", description="The subscriber's subscriberId")]
 

@@ -129,14 +129,13 @@ async def _apply(session: AsyncSession, request: Request, temporal: Any, row: In
             )
         else:
             duplicates += 1  # its lifecycle event is started again below; that start is idempotent
-        emitted.append(lifecycle.LifecycleEvent(
-            message_event_id(str(message.id), event.event), f"message.{event.event}",
+        emitted.append(lifecycle.event(
+            row.environment_id, message_event_id(str(message.id), event.event), f"message.{event.event}",
             _payload(message, event, row.provider_id),
         ))
-    wanted = await lifecycle.record(session=session, environment_id=row.environment_id, events=emitted)
+    await lifecycle.record(session=session, environment_id=row.environment_id, events=emitted)
     await session.commit()
-    await lifecycle.start(temporal=temporal, publisher=request.app.state.publisher,
-                          environment_id=row.environment_id, events=wanted)
+    await lifecycle.start_committed(request, session)
     if unknown:
         raise NotFound(f"Unknown provider message id(s): {', '.join(unknown[:10])}",
                        extra={"applied": applied, "unknownMessageIds": unknown})

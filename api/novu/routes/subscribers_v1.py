@@ -22,10 +22,11 @@ from api.novu.schemas.subscribers import (
     UpdateSubscriberDto,
 )
 from api.novu.views.subscribers import delete_or_404, envelope, merge_channels, subscriber_dto, subscriber_or_404
+from api.operations.lifecycle import EmitCommitted
 from api.paging import MAX_PAGE
 from store import subscribers as subscriber_store
 
-router = APIRouter(prefix="/v1/subscribers", tags=["subscribers"])
+router = APIRouter(prefix="/v1/subscribers", tags=["subscribers"], dependencies=[EmitCommitted])
 
 SubscriberKey = Annotated[str, Path(alias="subscriberId")]
 BULK_LIMIT = 500

@@ -22,12 +22,13 @@ from api.novu.schemas.subscribers import (
     SubscriberSearchResponse,
 )
 from api.novu.views.subscribers import delete_or_404, envelope, subscriber_dto, subscriber_or_404
+from api.operations.lifecycle import EmitCommitted
 from store import subscriber_search
 from store import subscribers as subscriber_store
 from store.models import Subscriber
 from store.subscriber_search import Filters, Position, SortBy
 
-router = APIRouter(prefix="/v2/subscribers", tags=["subscribers"])
+router = APIRouter(prefix="/v2/subscribers", tags=["subscribers"], dependencies=[EmitCommitted])
 
 SubscriberKey = Annotated[str, Path(alias="subscriberId")]
 # Novu sorts by ``_id``, a time-ordered ObjectId; Clarion's ids are random UUIDs, so creation time

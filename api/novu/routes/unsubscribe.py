@@ -16,10 +16,11 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import NotFound
+from api.operations.lifecycle import EmitCommitted
 from core import unsubscribe_tokens
 from store import preferences, subscribers
 
-router = APIRouter(prefix="/v1/unsubscribe", tags=["preferences"])
+router = APIRouter(prefix="/v1/unsubscribe", tags=["preferences"], dependencies=[EmitCommitted])
 Token = Annotated[str, Path(description="The token of an email's List-Unsubscribe link", max_length=2000)]
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Unsubscribe</title></head><body>
 <p>{text}</p>{form}</body></html>"""

@@ -24,7 +24,7 @@ from api.deps import NativeAuth, SessionDep, SettingsDep, TemporalDep
 from api.errors import BadRequest, Conflict, NotFound
 from api.operations.publishing import Publisher
 from channels.signing import generate_secret
-from core.lifecycle_events import EMITTED, EVENT_TYPES
+from core.lifecycle_events import EMITTED, EVENT_TYPES, PAYLOAD_FIELDS
 from core.publishing_payloads import DeliveryInput
 from core.run_identity import WEBHOOK_DELIVERY_WORKFLOW
 from core.settings import Settings
@@ -105,7 +105,11 @@ async def _load(session: AsyncSession, principal: NativeAuth, endpoint_id: str) 
 
 @router.get("/event-types", summary="List the lifecycle event types")
 async def event_types(principal: NativeAuth) -> dict[str, Any]:
-    return {"data": [{"type": t, "emitted": t in EMITTED} for t in EVENT_TYPES]}
+    """Each type with the fields of its ``data``. A body is ``{id, type, timestamp, topic: "lifecycle",
+    environmentId, data}``; ``id`` names the object and the change (``msg:{messageId}:{status}``,
+    ``msg:{messageId}:{read|seen|archived}:{flagTime}``, ``run:{transactionId}:{outcome}``,
+    ``sub:{subscriber _id}:created``, ``pref:{preference _id}:{updatedAt}``), so each change is sent once."""
+    return {"data": [{"type": t, "emitted": t in EMITTED, "fields": PAYLOAD_FIELDS[t]} for t in EVENT_TYPES]}
 
 
 @router.post("/endpoints", status_code=201, summary="Create a webhook endpoint")
