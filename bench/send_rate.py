@@ -62,7 +62,7 @@ from core.settings import DatabaseSettings, Settings
 from store.engine import Sessions, create_engine, make_sessions
 from store.models import Integration
 
-PER_WORKFLOW = 100
+PER_WORKFLOW = 25
 
 
 @workflow.defn(name="SendMany")
@@ -145,8 +145,10 @@ async def run_variant(name: str, env: WorkflowEnvironment, receiver: str, make_s
     queue = f"bench-{name}-{uuid.uuid4().hex[:6]}"
     # One worker per process is what Temporal allows on a queue: each activity worker gets its own
     # client and SDK runtime, as a separate worker process would; workflows run on a queue of their own.
+    # debug_mode: on a loaded machine, scheduling a batch can outlast the 2 s deadlock detector, and
+    # the retried workflow tasks would slow every variant alike.
     workers = [Worker(env.client, task_queue=f"{queue}-wf", workflows=[SendMany],
-                      workflow_runner=UnsandboxedWorkflowRunner())]
+                      workflow_runner=UnsandboxedWorkflowRunner(), debug_mode=True)]
     for w in range(args.workers):
         send = make_send(w)
 
@@ -201,10 +203,13 @@ async def main(args: argparse.Namespace) -> None:
     receiver = f"http://127.0.0.1:{port}"
     url = f"{receiver}/send"
     binary = temporal_binary()
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary)
-    pid = temporal_pid(binary)
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
+    env: WorkflowEnvironment | None = None
     try:
+        # A loaded machine can take longer than the SDK's 5 s to bring the dev server up.
+        env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary,
+                                                  dev_server_startup_timeout=timedelta(seconds=60))
+        pid = temporal_pid(binary)
         for _ in range(300):
             try:
                 async with httpx.AsyncClient() as probe:
@@ -234,7 +239,8 @@ async def main(args: argparse.Namespace) -> None:
         print(f"temporal done: {results[2]}", flush=True)
     finally:
         await http.aclose()
-        await env.shutdown()
+        if env is not None:
+            await env.shutdown()
         child.terminate()
         child.join()
         await engine.dispose()
