@@ -111,13 +111,16 @@ def busiest_second(arrivals: list[float]) -> int:
 
 
 def temporal_pid(binary: str) -> int | None:
+    """The dev server this process started (its child), not another one on the machine."""
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
                 continue
-            if cmdline.startswith(binary.encode()) and int(entry) != os.getpid():
+            ppid = int(stat[stat.rfind(")") + 2:].split()[1])
+            if cmdline.startswith(binary.encode()) and ppid == os.getpid():
                 return int(entry)
     return None
 
@@ -149,8 +152,8 @@ async def run_variant(name: str, env: WorkflowEnvironment, receiver: str, make_s
     # the retried workflow tasks would slow every variant alike.
     workers = [Worker(env.client, task_queue=f"{queue}-wf", workflows=[SendMany],
                       workflow_runner=UnsandboxedWorkflowRunner(), debug_mode=True)]
-    for w in range(args.workers):
-        send = make_send(w)
+    for index in range(args.workers):
+        send = make_send(index)
 
         @activity.defn(name=f"send-{name}")
         async def deliver(i: int, send: Callable[[int], Awaitable[None]] = send) -> None:
@@ -165,8 +168,8 @@ async def run_variant(name: str, env: WorkflowEnvironment, receiver: str, make_s
     cpu0, tcpu0 = time.process_time(), cpu_seconds(pid) if pid else 0.0
     started = time.time()
     async with asyncio.TaskGroup() as running:
-        for w in workers:
-            running.create_task(w.run())
+        for worker in workers:
+            running.create_task(worker.run())
         handles = [await env.client.start_workflow(
             SendMany.run, [f"send-{name}", queue, min(PER_WORKFLOW, args.n - start)], id=f"{queue}-{start}",
             task_queue=f"{queue}-wf") for start in range(0, args.n, PER_WORKFLOW)]
@@ -174,8 +177,8 @@ async def run_variant(name: str, env: WorkflowEnvironment, receiver: str, make_s
         async with httpx.AsyncClient() as probe:
             arrivals = sorted((await probe.get(f"{receiver}/arrivals")).json())
         seconds = (arrivals[-1] if arrivals else time.time()) - started
-        for w in workers:
-            await w.shutdown()
+        for worker in workers:
+            await worker.shutdown()
     cpu, tcpu = time.process_time() - cpu0, (cpu_seconds(pid) if pid else 0.0) - tcpu0
     assert len(arrivals) == args.n, (name, len(arrivals))
     return Figures(name, busiest_second(arrivals), seconds, cpu / args.n * 1000, tcpu / args.n * 1000)
