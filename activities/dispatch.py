@@ -29,6 +29,7 @@ from activities import lifecycle
 from activities.backoff import Backoff
 from activities.content import StepContent, load_content
 from activities.context import actor_view, recipient, tenant_view
+from activities.email_tracking import EmailTracking
 from activities.evidence import preference_evidence
 from activities.heartbeat import heartbeating
 from activities.ledger import Collector, Delivery, Ledger
@@ -83,6 +84,7 @@ class DispatchActivities:
         self._backoff = backoff or Backoff()
         self.mail_headers: MailHeaders | None = None
         self.lifecycle: LifecycleEmitter | None = None
+        self.email_tracking: EmailTracking | None = None
 
     @activity.defn
     async def send_step(self, inp: StepInput) -> StepOutcome:
@@ -127,6 +129,8 @@ class DispatchActivities:
             d for n, sub in claimed
             if (d := self._plan(inp, n, sub, jobs[n.id], keys[n.id], earlier, prefs, base, content, ledger, outcome))
         ])
+        if pending and self.email_tracking is not None:  # opt-in open/click tracking (activities/email_tracking)
+            pending = await self.email_tracking.decorate(ctx.environment_id, pending)
         if pending:
             await self._deliver(inp, kind.channel, pending, ledger, outcome)
         async with self._sessions() as session, session.begin():

@@ -101,6 +101,13 @@ def _default_tls() -> SSLContext:
     return httpx.create_ssl_context()
 
 
+@cache
+def _http2_tls() -> SSLContext:
+    # httpcore sets ALPN on the context at every connect; HTTP/2 calls get their own context so
+    # they never change what HTTP/1.1 calls offer.
+    return httpx.create_ssl_context()
+
+
 @dataclass(frozen=True)
 class _Target:
     url: httpx.URL
@@ -159,8 +166,12 @@ class OutboundSender:
         connect_timeout: float | None = None,
         excerpt_bytes: int = 4096,
         retry_after_cap: float | None = None,
+        http2: bool = False,
     ) -> OutboundResponse:
         """POST ``content`` once; ``timeout`` bounds the whole call, resolution included.
+
+        ``http2`` speaks HTTP/2 only (ALPN over TLS, prior knowledge over plain http), for remotes
+        such as APNs that accept nothing else; such a call always uses a client of its own.
 
         Raises:
             BlockedAddress: The target is not a public address and private ones are not allowed.
@@ -173,9 +184,9 @@ class OutboundSender:
         try:
             async with asyncio.timeout(timeout):
                 addresses = await self._addresses(target)
-                async with self._client() as client:
+                async with self._client(http2) as client:
                     response, excerpt = await self._exchange(
-                        client, target, addresses, content, headers, limits, excerpt_bytes
+                        client, target, addresses, content, headers, limits, excerpt_bytes, http2
                     )
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise RetryableDeliveryError(f"timed out after {timeout}s: {type(exc).__name__}") from exc
@@ -209,7 +220,11 @@ class OutboundSender:
         return addresses
 
     @asynccontextmanager
-    async def _client(self) -> AsyncIterator[httpx.AsyncClient]:
+    async def _client(self, http2: bool = False) -> AsyncIterator[httpx.AsyncClient]:
+        if http2:
+            async with httpx.AsyncClient(verify=_http2_tls(), trust_env=False, http1=False, http2=True) as client:
+                yield client
+            return
         if self.client is not None:
             yield self.client
             return
@@ -225,6 +240,7 @@ class OutboundSender:
         headers: Mapping[str, str],
         limits: httpx.Timeout,
         excerpt_bytes: int,
+        http2: bool = False,
     ) -> tuple[httpx.Response, str]:
         sent = httpx.Headers(headers)
         sent["Host"] = target.url.netloc.decode("ascii")
@@ -233,6 +249,8 @@ class OutboundSender:
         extensions: dict[str, str] = {}
         if target.url.scheme == "https" and not target.literal:
             extensions["sni_hostname"] = target.host
+        if extensions and not http2:
+            # HTTP/2 forbids connection headers, and an HTTP/2 call's client is never shared.
             # The pool keys connections by IP and port only; reusing one for another hostname on
             # the same IP would send this request over TLS verified for a different name.
             sent["Connection"] = "close"

@@ -18,6 +18,7 @@ from activities.audience import AudienceActivities
 from activities.backoff import Backoff
 from activities.dispatch import DispatchActivities
 from activities.dry_run import DryRunActivities
+from activities.email_tracking import EmailTracking
 from activities.lifecycle import LifecycleEmitter, policy_of
 from activities.live import LiveActivities, LiveEvents
 from activities.mail_headers import MailHeaders
@@ -78,6 +79,7 @@ def build_worker(
         unknown_after_seconds=settings.worker.unknown_outcome_after_seconds,
     )
     dispatch.mail_headers = MailHeaders(settings.public_api_url, settings.secret_key.get_secret_value())
+    dispatch.email_tracking = EmailTracking(settings.public_api_url, settings.secret_key.get_secret_value(), sessions)
     dispatch.lifecycle = LifecycleEmitter(sessions=sessions, client=client, policy=policy_of(settings),
                                           task_queue=task_queue or settings.temporal.task_queue)
     recipients = RecipientActivities(sessions=sessions)

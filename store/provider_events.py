@@ -48,6 +48,14 @@ async def message_for(
 
 async def record(*, session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert one provider event row; False when ``(integration, provider_event_id)`` was seen already."""
+    if values.get("integration_id") is None and values.get("provider_event_id"):
+        # Clarion's own open/click tracking belongs to no integration, and NULLs never collide in
+        # the unique index: look the event up instead.
+        seen = await session.scalar(select(ProviderEvent.id).where(
+            ProviderEvent.environment_id == values.get("environment_id"), ProviderEvent.integration_id.is_(None),
+            ProviderEvent.provider_event_id == values["provider_event_id"]).limit(1))
+        if seen is not None:
+            return False
     statement = insert_ignoring_conflicts(session, ProviderEvent).values(
         id=uuid.uuid4(), created_at=utcnow(), **values
     ).returning(ProviderEvent.id)

@@ -22,6 +22,7 @@ from channels.smtp import SmtpProvider
 from channels.webhook import WebhookProvider
 
 BUILTIN_IDS = {
+    "apns",
     "apprise",
     "discord_webhook",
     "expo_push",

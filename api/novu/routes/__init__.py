@@ -33,6 +33,7 @@ from api.novu.routes import (
     tenants,
     topics_v1,
     topics_v2,
+    tracking,
     translations,
     translations_v2,
     unsubscribe,
@@ -47,6 +48,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         execution_details, feed_v1, inbox_v2, messages, integrations, layouts, layouts_v2, translations,
         translations_v2, tenant_workflows, subscribers_v1, subscribers_v2, subscriber_topics, subscriber_credentials,
         tenants, preferences_v1, preferences_v2, topics_v1, topics_v2, provider_webhooks, webhook_endpoints,
-        integration_limits, unsubscribe,
+        integration_limits, unsubscribe, tracking,
     )
 ) + INBOX_ROUTERS

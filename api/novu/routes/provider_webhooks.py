@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import BadRequest, NotFound, Unauthorized
-from api.operations import lifecycle
+from api.operations import delivery_events, lifecycle
 from channels import ChannelRegistry
 from channels.delivery_events import (
     DeliveryEvent,
@@ -28,11 +28,10 @@ from channels.delivery_events import (
     SignatureError,
     parser_for,
 )
-from core.lifecycle_events import message_data, message_event_id
 from core.settings import Settings
 from store import provider_events
 from store.crypto import CredentialCipher
-from store.models import Integration, Message
+from store.models import Integration
 
 router = APIRouter(prefix="/v1/webhooks/providers", tags=["webhooks"])
 
@@ -53,18 +52,13 @@ async def _refuse(session: AsyncSession, row: Integration | None, outcome: str, 
     await session.commit()
 
 
-def _payload(message: Message, event: DeliveryEvent, provider_id: str) -> dict[str, Any]:
-    return {**message_data(message, status=event.event, occurred_at=event.occurred_at), "providerId": provider_id,
-            "bounceType": event.bounce_type, "reason": event.reason, "url": event.url}
-
-
 @router.post(
     "/{integrationId}", summary="Receive a provider's delivery events",
     responses={401: {"description": "Bad or missing provider signature"},
                404: {"description": "Unknown integration or provider message id (the provider retries)"}},
 )
 async def receive(
-    request: Request, session: SessionDep, settings: SettingsDep, temporal: TemporalDep,
+    request: Request, session: SessionDep, settings: SettingsDep,
     integration_id: Annotated[str, Path(alias="integrationId", description="The integration _id")],
 ) -> dict[str, Any]:
     """Verify, apply and acknowledge the delivery events of one provider request."""
@@ -96,10 +90,10 @@ async def receive(
     except PayloadError as exc:
         await _refuse(session, row, "invalid", str(exc), body)
         raise BadRequest(f"Invalid {row.provider_id} event: {exc}", field_errors={"body": str(exc)}) from exc
-    return await _apply(session, request, temporal, row, parsed.events, ignored=parsed.ignored, note=parsed.note)
+    return await _apply(session, request, row, parsed.events, ignored=parsed.ignored, note=parsed.note)
 
 
-async def _apply(session: AsyncSession, request: Request, temporal: Any, row: Integration,
+async def _apply(session: AsyncSession, request: Request, row: Integration,
                  events: list[DeliveryEvent], *, ignored: int, note: str | None) -> dict[str, Any]:
     applied = duplicates = 0
     unknown: list[str] = []
@@ -108,31 +102,19 @@ async def _apply(session: AsyncSession, request: Request, temporal: Any, row: In
         message = await provider_events.message_for(
             session=session, environment_id=row.environment_id, provider_message_ids=event.message_ids
         )
-        facts = {"environment_id": row.environment_id, "integration_id": row.id, "provider_id": row.provider_id,
-                 "provider_message_id": event.message_ids[0], "event": event.event, "occurred_at": event.occurred_at,
-                 "raw": event.raw}
         if message is None:
             # No dedupe id: when the provider retries after the send's commit, the event applies then.
             await provider_events.record(session=session, values={
-                **facts, "outcome": "unknown_message", "reason": "no message has this provider message id"})
+                "environment_id": row.environment_id, "integration_id": row.id, "provider_id": row.provider_id,
+                "provider_message_id": event.message_ids[0], "event": event.event, "occurred_at": event.occurred_at,
+                "raw": event.raw, "outcome": "unknown_message", "reason": "no message has this provider message id"})
             unknown.append(event.message_ids[0])
             continue
-        fresh = await provider_events.record(session=session, values={
-            **facts, "provider_event_id": event.event_id[:255], "message_id": message.id, "outcome": "applied"})
-        if fresh:
-            applied += 1
-            await provider_events.apply(
-                session=session, message=message, event=event.event, provider_id=row.provider_id,
-                occurred_at=event.occurred_at,
-                raw={"bounceType": event.bounce_type, "reason": event.reason, "url": event.url,
-                     "providerEventId": event.event_id},
-            )
-        else:
-            duplicates += 1  # its lifecycle event is started again below; that start is idempotent
-        emitted.append(lifecycle.event(
-            row.environment_id, message_event_id(str(message.id), event.event), f"message.{event.event}",
-            _payload(message, event, row.provider_id),
-        ))
+        fresh, lifecycle_event = await delivery_events.apply_event(
+            session, message=message, event=event, environment_id=row.environment_id, integration_id=row.id,
+            provider_id=row.provider_id)
+        applied, duplicates = applied + fresh, duplicates + (not fresh)
+        emitted.append(lifecycle_event)
     await lifecycle.record(session=session, environment_id=row.environment_id, events=emitted)
     await session.commit()
     await lifecycle.start_committed(request, session)
