@@ -8,7 +8,7 @@ from typing import Any
 from core.payloads import RunResult
 from store import transaction_claims
 from tests.pipeline.conftest import Pipeline
-from tests.pipeline.factories import add_workflow
+from tests.pipeline.factories import add_subscribers, add_workflow
 
 IN_APP = [{"id": "note", "type": "in_app", "active": True,
            "controls": {"body": "{{ payload.n }} for {{ subscriber.subscriberId }}"}}]
@@ -84,7 +84,8 @@ async def test_cancel_one_transaction_of_a_batch_leaves_the_others_and_search_fi
     else:
         raise AssertionError("the delay timers never started")
     env = pipeline.tenancy.env_a.id
-    found = [e.id async for e in pipeline.temporal.list_workflows(f"EnvironmentId = '{env}' AND TransactionIds = 'tx-w1'")]
+    query = f"EnvironmentId = '{env}' AND TransactionIds = 'tx-w1'"
+    found = [e.id async for e in pipeline.temporal.list_workflows(query)]
     assert found == [run]
     response = await pipeline.client.delete("/v1/events/trigger/tx-w1", headers=pipeline.headers)
     assert (response.status_code, response.json()) == (200, {"data": True})
@@ -98,3 +99,22 @@ async def test_cancel_one_transaction_of_a_batch_leaves_the_others_and_search_fi
     assert [r["subscriberId"] for r in explained.json()["data"]["recipients"]] == ["w2"]
     feed = await pipeline.client.get("/v1/notifications", params={"transactionId": "tx-w0"}, headers=pipeline.headers)
     assert feed.status_code == 200 and [n["transactionId"] for n in feed.json()["data"]] == ["tx-w0"]
+
+
+async def test_redrive_of_one_batched_transaction_sends_its_failed_delivery_once(pipeline: Pipeline) -> None:
+    env = pipeline.tenancy.env_a.id
+    await add_subscribers(pipeline.sessions, env, ["m1", "m2"], email=True)
+    mail = {"id": "mail", "type": "email", "active": True, "controls": {"subject": "Hi", "body": "<p>Hello</p>"}}
+    await add_workflow(pipeline.sessions, env, "news", steps=[mail])
+    pipeline.mailbox.replies = ["550 5.7.1 service unavailable"]  # one refusal, then it works
+    await bulk(pipeline, [{"name": "news", "to": f"m{i}", "transactionId": f"tx-m{i}"} for i in (1, 2)])
+    result = await pipeline.finish("tx-m1")
+    assert (result.sent, result.failed) == (1, 1)
+    failed = next(s for s in ("m1", "m2") if not pipeline.mailbox.to(f"{s}@example.test"))
+    response = await pipeline.client.post(f"/v1/events/trigger/tx-{failed}/redrive", headers=pipeline.headers)
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    assert data["deliveries"] == [{"subscriberId": failed, "stepId": "mail", "channel": "email", "state": "failed"}]
+    await pipeline.temporal.get_workflow_handle(data["redriveWorkflowId"]).result()
+    for person in ("m1", "m2"):
+        assert len(pipeline.mailbox.to(f"{person}@example.test")) == 1, person
