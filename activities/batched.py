@@ -16,7 +16,6 @@ from temporalio.exceptions import ApplicationError
 
 from activities.dispatch import DispatchActivities
 from activities.heartbeat import heartbeating
-from activities.live import LiveActivities, RunClosed
 from core.batched import ClaimInput, ClaimResult, ItemError, StepItem, StepItemResults, StepItems
 from core.payloads import StepInput
 from store import transaction_claims
@@ -24,14 +23,11 @@ from store.engine import Sessions
 
 
 class BatchedActivities:
-    """Claims, coalesced channel steps and run-closed events for ``BatchedTriggerWorkflow``."""
+    """Transaction claims and coalesced channel steps for ``BatchedTriggerWorkflow``."""
 
-    def __init__(
-        self, *, sessions: Sessions, dispatch: DispatchActivities, live: LiveActivities, concurrency: int = 8
-    ) -> None:
+    def __init__(self, *, sessions: Sessions, dispatch: DispatchActivities, concurrency: int = 8) -> None:
         self._sessions = sessions
         self._dispatch = dispatch
-        self._live = live
         self._concurrency = concurrency
 
     @activity.defn
@@ -60,9 +56,3 @@ class BatchedActivities:
 
         async with heartbeating():
             return StepItemResults(items=list(await asyncio.gather(*(one(i) for i in inp.inputs))))
-
-    @activity.defn
-    async def publish_runs_closed(self, inp: list[RunClosed]) -> None:
-        """``workflow.run.*`` for each transaction that closed (best effort, as for a single trigger)."""
-        for run in inp:
-            await self._live.publish_run_closed(run)

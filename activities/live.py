@@ -160,6 +160,19 @@ class LiveActivities:
         async with self._live.sessions() as session, session.begin():
             await retention.close_run(session=session, environment_id=uuid.UUID(inp.environment_id),
                                       transaction_id=inp.transaction_id, outcome=inp.outcome)
+        await self._announce(inp)
+
+    @activity.defn
+    async def publish_runs_closed(self, inp: list[RunClosed]) -> None:
+        """``publish_run_closed`` for the transactions of a batched run, closed in one store transaction."""
+        async with self._live.sessions() as session, session.begin():
+            for run in inp:
+                await retention.close_run(session=session, environment_id=uuid.UUID(run.environment_id),
+                                          transaction_id=run.transaction_id, outcome=run.outcome)
+        for run in inp:
+            await self._announce(run)
+
+    async def _announce(self, inp: RunClosed) -> None:
         if not self._live.enabled:
             return
         body: dict[str, Any] = {"transactionId": inp.transaction_id, "workflowIdentifier": inp.workflow_identifier,

@@ -89,7 +89,7 @@ def build_worker(
     )
     retention = RetentionActivities(sessions=sessions)
     live_activities = LiveActivities(live=live)
-    batched = BatchedActivities(sessions=sessions, dispatch=dispatch, live=live_activities)
+    batched = BatchedActivities(sessions=sessions, dispatch=dispatch)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal.task_queue,
@@ -98,8 +98,8 @@ def build_worker(
                     AudienceActivities(sessions=sessions).plan_audience_page, publishing.fan_out_event,
                     webhooks.attempt_webhook, webhooks.finish_webhook, *action_step_activities(sessions),
                     retention.sweep_stream_retention, retention.purge_expired_records,
-                    live_activities.publish_run_closed, batched.claim_transactions, batched.send_steps,
-                    batched.publish_runs_closed,
+                    live_activities.publish_run_closed, live_activities.publish_runs_closed,
+                    batched.claim_transactions, batched.send_steps,
                     RedriveActivities(sessions=sessions).reopen_deliveries,
                     DryRunActivities(sessions=sessions, renderer=TemplateRenderer(), providers=providers,
                                      allow_private_addresses=settings.private_addresses_allowed).dry_run],

@@ -32,7 +32,7 @@ from workflows.trigger import TriggerWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.batched import BatchedActivities
-    from activities.live import RunClosed
+    from activities.live import LiveActivities, RunClosed
     from core.batched import ClaimInput
 
 BOOKKEEPING = timedelta(minutes=2)
@@ -119,7 +119,7 @@ class BatchedTriggerWorkflow:
             return
         try:
             await workflow.execute_local_activity_method(
-                BatchedActivities.publish_runs_closed, closed, start_to_close_timeout=timedelta(seconds=30)
+                LiveActivities.publish_runs_closed, closed, start_to_close_timeout=timedelta(seconds=30)
             )
         except FailureError:
             workflow.logger.warning("the workflow.run.* events of %d transaction(s) were not published", len(closed))
