@@ -9,6 +9,7 @@ from core.payloads import RunResult
 from store import transaction_claims
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.factories import add_subscribers, add_workflow
+from tests.pipeline.flow_helpers import create_workflow, digest_done, inbox
 
 IN_APP = [{"id": "note", "type": "in_app", "active": True,
            "controls": {"body": "{{ payload.n }} for {{ subscriber.subscriberId }}"}}]
@@ -118,3 +119,18 @@ async def test_redrive_of_one_batched_transaction_sends_its_failed_delivery_once
     await pipeline.temporal.get_workflow_handle(data["redriveWorkflowId"]).result()
     for person in ("m1", "m2"):
         assert len(pipeline.mailbox.to(f"{person}@example.test")) == 1, person
+
+
+async def test_digest_per_recipient_inside_a_batched_run(pipeline: Pipeline) -> None:
+    digest = {"name": "Digest", "type": "digest", "controlValues": {"amount": 2, "unit": "seconds"}}
+    body = "{{ step.total_count }}: {% for e in step.events %}{{ e.payload.n }};{% endfor %}"
+    wf = await create_workflow(pipeline, "comments", [digest, inbox(body)])
+    await bulk(pipeline, [{"name": "comments", "to": to, "payload": {"n": i}, "transactionId": f"tx-d{i}"}
+                          for i, to in enumerate(["ada", "bob", "ada", "ada", "bob"])])
+    await pipeline.finish("tx-d0")
+    for subscriber, expected in (("ada", [0, 2, 3]), ("bob", [1, 4])):
+        outcome = await digest_done(pipeline, wf, "digest", subscriber_id=subscriber)
+        assert (outcome.events, outcome.sent_events) == (len(expected), len(expected))
+        [message] = await pipeline.messages(subscriber_id=subscriber, channel="in_app")
+        count, events = message.content.split(" ")
+        assert count == f"{len(expected)}:" and sorted(int(n) for n in events.strip(";").split(";")) == expected
