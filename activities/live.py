@@ -157,20 +157,35 @@ class LiveActivities:
 
     @activity.defn
     async def publish_run_closed(self, inp: RunClosed) -> None:
-        body: dict[str, Any] = {"transactionId": inp.transaction_id, "workflowIdentifier": inp.workflow_identifier,
-                                "recipients": inp.recipients}
-        if inp.error is not None:
-            body["error"] = inp.error
+        await self._close([inp])
+
+    @activity.defn
+    async def publish_runs_closed(self, inp: list[RunClosed]) -> None:
+        """``publish_run_closed`` for the transactions of a batched run, closed in one store transaction."""
+        await self._close(inp)
+
+    async def _close(self, runs: list[RunClosed]) -> None:
+        bodies = [_body(run) for run in runs]
         # The run's notifications may now age out (store/retention.py); until then the sweep keeps them.
         async with self._live.sessions() as session, session.begin():
-            await retention.close_run(session=session, environment_id=uuid.UUID(inp.environment_id),
-                                      transaction_id=inp.transaction_id, outcome=inp.outcome)
-            await lifecycle.record_run_closed(session, environment_id=inp.environment_id,
-                                              transaction_id=inp.transaction_id, outcome=inp.outcome, data=body)
+            for run, body in zip(runs, bodies, strict=True):
+                await retention.close_run(session=session, environment_id=uuid.UUID(run.environment_id),
+                                          transaction_id=run.transaction_id, outcome=run.outcome)
+                await lifecycle.record_run_closed(session, environment_id=run.environment_id,
+                                                  transaction_id=run.transaction_id, outcome=run.outcome, data=body)
         await lifecycle.start_committed(session)
         if not self._live.enabled:
             return
-        await self._live.bus.publish(
-            inp.environment_id, f"workflow.run.{inp.outcome}", body, message=f"WORKFLOW_RUN_{inp.outcome.upper()}",
-            event_id=event_id_for(f"run:{inp.environment_id}:{inp.transaction_id}:{inp.outcome}"),
-        )
+        for run, body in zip(runs, bodies, strict=True):
+            await self._live.bus.publish(
+                run.environment_id, f"workflow.run.{run.outcome}", body, message=f"WORKFLOW_RUN_{run.outcome.upper()}",
+                event_id=event_id_for(f"run:{run.environment_id}:{run.transaction_id}:{run.outcome}"),
+            )
+
+
+def _body(run: RunClosed) -> dict[str, Any]:
+    body: dict[str, Any] = {"transactionId": run.transaction_id, "workflowIdentifier": run.workflow_identifier,
+                            "recipients": run.recipients}
+    if run.error is not None:
+        body["error"] = run.error
+    return body

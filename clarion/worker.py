@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.action_steps import action_step_activities
 from activities.audience import AudienceActivities
 from activities.backoff import Backoff
+from activities.batched import BatchedActivities
 from activities.dispatch import DispatchActivities
 from activities.dry_run import DryRunActivities
 from activities.email_tracking import EmailTracking
@@ -35,6 +36,7 @@ from store.crypto import CredentialCipher
 from store.engine import Sessions, create_engine, make_sessions
 from store.realtime import NullBus, RealtimeBus, make_bus
 from templates import TemplateRenderer
+from workflows.batched import BatchedTriggerWorkflow
 from workflows.bulk import BulkTriggerWorkflow
 from workflows.digest_group import DigestWorkflow
 from workflows.dry_run import DryRunWorkflow
@@ -52,7 +54,7 @@ from .schedules import ensure_retention_schedule
 logger = logging.getLogger(__name__)
 WORKFLOWS = [
     TriggerWorkflow, RunWorkflow, BulkTriggerWorkflow, PublishWorkflow, WebhookDeliveryWorkflow, DigestWorkflow,
-    StreamRetentionWorkflow, RedriveWorkflow, DryRunWorkflow,
+    StreamRetentionWorkflow, RedriveWorkflow, DryRunWorkflow, BatchedTriggerWorkflow,
 ]
 # The sandbox re-imports a workflow's modules for every new run; the deterministic helper modules
 # (pydantic models, search attributes) are safe to share, and rebuilding their pydantic classes
@@ -88,6 +90,8 @@ def build_worker(
         sessions=sessions, cipher=CredentialCipher(settings.secret_key.get_secret_value()), bus=bus
     )
     retention = RetentionActivities(sessions=sessions)
+    live_activities = LiveActivities(live=live)
+    batched = BatchedActivities(sessions=sessions, dispatch=dispatch)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal.task_queue,
@@ -96,7 +100,8 @@ def build_worker(
                     AudienceActivities(sessions=sessions).plan_audience_page, publishing.fan_out_event,
                     webhooks.attempt_webhook, webhooks.finish_webhook, *action_step_activities(sessions),
                     retention.sweep_stream_retention, retention.purge_expired_records,
-                    LiveActivities(live=live).publish_run_closed,
+                    live_activities.publish_run_closed, live_activities.publish_runs_closed,
+                    batched.claim_transactions, batched.send_steps,
                     RedriveActivities(sessions=sessions).reopen_deliveries,
                     DryRunActivities(sessions=sessions, renderer=TemplateRenderer(), providers=providers,
                                      allow_private_addresses=settings.private_addresses_allowed).dry_run],

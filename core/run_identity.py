@@ -14,6 +14,10 @@ from core.payloads import TriggerInput
 # Workflow type names: the API starts workflows by these, without importing workflow code.
 TRIGGER_WORKFLOW = "TriggerWorkflow"
 BULK_TRIGGER_WORKFLOW = "BulkTriggerWorkflow"
+# The events of one bulk call that target one workflow, run together (``workflows.batched``).
+BATCHED_TRIGGER_WORKFLOW = "BatchedTriggerWorkflow"
+# Signal to a batched run: cancel one of its transactions, the others go on.
+CANCEL_TRANSACTION_SIGNAL = "cancel_transaction"
 PUBLISH_WORKFLOW = "PublishWorkflow"
 WEBHOOK_DELIVERY_WORKFLOW = "WebhookDeliveryWorkflow"
 
@@ -26,8 +30,11 @@ ENVIRONMENT_ID = SearchAttributeKey.for_keyword("EnvironmentId")
 CORRELATION_ID = SearchAttributeKey.for_keyword("CorrelationId")
 # A replay's original transaction: ``ReplayOf = 'tx'`` lists the replays of ``tx``.
 REPLAY_OF = SearchAttributeKey.for_keyword("ReplayOf")
+# The transaction ids a batched run carries: ``TransactionIds = 'tx'`` finds the run of ``tx``.
+TRANSACTION_IDS = SearchAttributeKey.for_keyword_list("TransactionIds")
 
-ALL = (TRANSACTION_ID, SUBSCRIBER_ID, WORKFLOW_IDENTIFIER, TENANT_ID, ENVIRONMENT_ID, CORRELATION_ID, REPLAY_OF)
+ALL = (TRANSACTION_ID, SUBSCRIBER_ID, WORKFLOW_IDENTIFIER, TENANT_ID, ENVIRONMENT_ID, CORRELATION_ID, REPLAY_OF,
+       TRANSACTION_IDS)
 # Temporal caps one search attribute value at 2 KiB; a topic's members beyond this stay findable
 # through the activity feed (the store), not through visibility.
 SUBSCRIBER_IDS_BUDGET = 1800
@@ -38,7 +45,7 @@ def dev_server_flags() -> list[str]:
     flags: list[str] = []
     for key, kind in ((TRANSACTION_ID, "Keyword"), (SUBSCRIBER_ID, "KeywordList"),
                       (WORKFLOW_IDENTIFIER, "Keyword"), (TENANT_ID, "Keyword"), (ENVIRONMENT_ID, "Keyword"),
-                      (CORRELATION_ID, "Keyword"), (REPLAY_OF, "Keyword")):
+                      (CORRELATION_ID, "Keyword"), (REPLAY_OF, "Keyword"), (TRANSACTION_IDS, "KeywordList")):
         flags += ["--search-attribute", f"{key.name}={kind}"]
     return flags
 
@@ -72,6 +79,35 @@ def run_attributes(
     if ids := capped_ids(subscriber_ids):
         pairs.append(SearchAttributePair(SUBSCRIBER_ID, ids))
     return TypedSearchAttributes(pairs)
+
+
+def batched_attributes(
+    environment_id: str, workflow_identifier: str, events: Sequence[TriggerInput]
+) -> TypedSearchAttributes:
+    """A batched run's attributes: every transaction id it carries (``batch_groups`` keeps them within
+    the server's 2 KiB per value) and as many subscriber ids as fit."""
+    return TypedSearchAttributes([
+        SearchAttributePair(ENVIRONMENT_ID, environment_id),
+        SearchAttributePair(WORKFLOW_IDENTIFIER, workflow_identifier),
+        SearchAttributePair(TRANSACTION_IDS, list(dict.fromkeys(e.context.transaction_id for e in events))),
+        SearchAttributePair(SUBSCRIBER_ID, capped_ids([s.subscriber_id for e in events for s in e.subscribers])),
+    ])
+
+
+def batch_groups(events: Sequence[TriggerInput]) -> list[list[TriggerInput]]:
+    """The events as batched runs: per workflow, in order, cut where the transaction ids would
+    no longer fit one search attribute value."""
+    groups: list[list[TriggerInput]] = []
+    open_groups: dict[str, tuple[list[TriggerInput], int]] = {}
+    for event in events:
+        identifier, cost = event.context.workflow.identifier, len(event.context.transaction_id.encode()) + 3
+        group, used = open_groups.get(identifier, ([], SUBSCRIBER_IDS_BUDGET + 1))
+        if used + cost > SUBSCRIBER_IDS_BUDGET:
+            group, used = [], 0
+            groups.append(group)
+        group.append(event)
+        open_groups[identifier] = (group, used + cost)
+    return groups
 
 
 def trigger_workflow_id(environment_id: str, transaction_id: str) -> str:

@@ -6,7 +6,8 @@ retention sweep, a published event and its webhook delivery with one retry; a re
 deliveries; a dry run; a trigger whose delay was fast-forwarded (``fast-forward`` patch); and an inline trigger
 written with the snake_case contract of ``core.payloads``, while the older ones carry Novu's camelCase
 subscriber names, which the contract still reads; a trigger whose audience is planned a page at a time,
-the run that continued as new and the run that finished). A change to workflow
+the run that continued as new and the run that finished; a batched run of three bulk events with
+delays, one transaction cancelled by signal, the others fast-forwarded). A change to workflow
 code that would break those runs on a rolling deploy fails here; record new histories only together
 with a versioned change.
 """
@@ -34,7 +35,7 @@ def test_every_workflow_type_has_a_recorded_history() -> None:
     assert {"trigger_inline", "trigger_topic", "run_batch", "bulk_trigger", "digest_group", "trigger_into_digest",
             "stream_retention", "publish_event", "webhook_delivery", "trigger_core_contract", "redrive",
             "trigger_paged", "trigger_paged_continued", "dry_run",
-            "trigger_fast_forwarded_delay"} <= recorded
+            "trigger_fast_forwarded_delay", "batched_trigger"} <= recorded
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

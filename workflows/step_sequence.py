@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from core.payloads import RunInput, RunResult
+from core.payloads import RunInput, RunResult, SendPolicy
 from core.run_identity import SUBSCRIBER_ID, capped_ids
 from workflows.actions import ACTION_KINDS, CONDITIONS, ActionCall
 
@@ -18,7 +19,12 @@ with workflow.unsafe.imports_passed_through():
     from core.payloads import StepInput, StepOutcome
 
 
-async def run_steps(inp: RunInput, *, tag_subscribers: bool) -> RunResult:
+# How a channel step's activity is called: directly (None), or coalesced with the same step of other
+# events by a batched run (``workflows.coalesce``), which falls back to the direct call per item.
+SendStep = Callable[[StepInput, SendPolicy, RetryPolicy], Awaitable[StepOutcome]]
+
+
+async def run_steps(inp: RunInput, *, tag_subscribers: bool, send: SendStep | None = None) -> RunResult:
     """Execute each active step in order: an action step (delay) in the workflow itself, a channel
     step as one batch activity. ``tag_subscribers`` labels the run in the UI."""
     policy = inp.policy
@@ -63,14 +69,8 @@ async def run_steps(inp: RunInput, *, tag_subscribers: bool) -> RunResult:
             if done.remaining == 0:
                 break  # every recipient left the run here (a digest or throttle)
             continue
-        outcome = await workflow.execute_activity_method(
-            DispatchActivities.send_step,
-            StepInput(context=context, batch=inp.batch, step_index=index, max_attempts=policy.max_attempts),
-            start_to_close_timeout=timedelta(seconds=policy.step_timeout_seconds),
-            heartbeat_timeout=timedelta(seconds=policy.heartbeat_seconds),
-            retry_policy=retry,
-            summary=f"{step.type} {step.id}",
-        )
+        step_input = StepInput(context=context, batch=inp.batch, step_index=index, max_attempts=policy.max_attempts)
+        outcome = await (send or send_step)(step_input, policy, retry)
         outcome.skipped += unmet
         if tag_subscribers and not outcomes and outcome.sample_subscriber_ids:
             workflow.upsert_search_attributes([SUBSCRIBER_ID.value_set(capped_ids(outcome.sample_subscriber_ids))])
@@ -84,3 +84,16 @@ async def run_steps(inp: RunInput, *, tag_subscribers: bool) -> RunResult:
         + "".join(f"; {note}" for note in notes)
     )
     return result
+
+
+async def send_step(inp: StepInput, policy: SendPolicy, retry: RetryPolicy) -> StepOutcome:
+    """One channel step of one run as its own activity (the path every run takes outside batched runs)."""
+    step = inp.context.workflow.steps[inp.step_index]
+    return await workflow.execute_activity_method(
+        DispatchActivities.send_step,
+        inp,
+        start_to_close_timeout=timedelta(seconds=policy.step_timeout_seconds),
+        heartbeat_timeout=timedelta(seconds=policy.heartbeat_seconds),
+        retry_policy=retry,
+        summary=f"{step.type} {step.id}",
+    )

@@ -7,20 +7,23 @@ answers ``None`` or an empty list then, so an explanation falls back to what the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TypeVar, cast
 from urllib.parse import quote
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
+from core.batched import BatchedInput
 from core.payloads import RunInput, TriggerContext, TriggerInput
 from core.settings import TemporalSettings
 
 T = TypeVar("T")
 DELAY_SUMMARY = "delay "  # the summary prefix of a delay step's timer (``workflows.actions.delay``)
+_QUERYABLE = re.compile(r"^[\w.:@/+-]{1,255}$")  # transaction ids that can be quoted in a visibility query
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,35 @@ async def run_status(client: Client, workflow_id: str) -> RunStatus:
 
 
 async def started_input(client: Client, workflow_id: str, kind: type[T]) -> T | None:
-    """The first argument the workflow's latest run started with, decoded as ``kind``."""
+    """The first argument the workflow's latest run started with, decoded as ``kind``.
+
+    A trigger id (``trigger:<env>:<tx>``) without a workflow of its own is an event of a batched run
+    (``workflows.batched``): its input is that event, read from the run that carries the transaction.
+    """
+    found = await _started_input(client, workflow_id, kind)
+    if found is None and kind is TriggerInput and workflow_id.startswith("trigger:"):
+        return cast("T | None", await _batched_event(client, workflow_id))
+    return found
+
+
+async def _batched_event(client: Client, workflow_id: str) -> TriggerInput | None:
+    _, env, tx = workflow_id.split(":", 2)
+    if not _QUERYABLE.match(tx):
+        return None
+    try:
+        runs = [e async for e in client.list_workflows(f"EnvironmentId = '{env}' AND TransactionIds = '{tx}'")]
+    except RPCError:
+        return None
+    # A transaction re-sent in a later bulk is listed by that run too; the first run is the one that ran it.
+    for run in sorted(runs, key=lambda e: e.start_time):
+        batched = await _started_input(client, run.id, BatchedInput)
+        event = next((e for e in batched.events if e.context.transaction_id == tx), None) if batched else None
+        if event is not None:
+            return event
+    return None
+
+
+async def _started_input(client: Client, workflow_id: str, kind: type[T]) -> T | None:
     try:
         async for event in client.get_workflow_handle(workflow_id).fetch_history_events(page_size=1):
             if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:

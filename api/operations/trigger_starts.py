@@ -6,7 +6,9 @@ workflow or activity code.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -15,8 +17,17 @@ from temporalio.service import RPCError
 
 from api.errors import ServiceUnavailable
 from core import log_context, metrics
+from core.batched import BatchedInput
 from core.payloads import SendPolicy, TriggerInput
-from core.run_identity import TRIGGER_WORKFLOW, trigger_attributes, trigger_summary, trigger_workflow_id
+from core.run_identity import (
+    BATCHED_TRIGGER_WORKFLOW,
+    TRIGGER_WORKFLOW,
+    batch_groups,
+    batched_attributes,
+    trigger_attributes,
+    trigger_summary,
+    trigger_workflow_id,
+)
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,3 +61,26 @@ async def start_trigger(client: Client, inp: TriggerInput, *, task_queue: str) -
         raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
     metrics.TRIGGERS.labels(workflow, "processed").inc()
     logger.info("trigger started for %d subscriber(s) and %d topic(s)", len(inp.subscribers), len(inp.topic_keys))
+
+
+async def start_batched(client: Client, events: list[TriggerInput], *, task_queue: str) -> None:
+    """Start the events of one bulk call as batched runs: one per workflow (and per 2 KiB of transaction
+    ids); each run claims its transaction ids, so an id that ran before is not delivered again."""
+
+    async def start(group: list[TriggerInput]) -> None:
+        ctx = group[0].context
+        await client.start_workflow(
+            BATCHED_TRIGGER_WORKFLOW,
+            BatchedInput(events=group),
+            id=f"batch:{ctx.environment_id}:{uuid.uuid4().hex}",
+            task_queue=task_queue,
+            search_attributes=batched_attributes(ctx.environment_id, ctx.workflow.identifier, group),
+            static_summary=f"{ctx.workflow.identifier}: {len(group)} event(s) of a bulk trigger",
+        )
+
+    try:
+        await asyncio.gather(*(start(group) for group in batch_groups(events)))
+    except RPCError as exc:
+        raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
+    for event in events:
+        metrics.TRIGGERS.labels(event.context.workflow.identifier, "processed").inc()

@@ -2,6 +2,7 @@
 
 from store.models.actions import ActionLock, CancelledTransaction, DigestEntry, ThrottleClaim
 from store.models.activity import ExecutionDetail, Job, Message, Notification
+from store.models.claims import TransactionClaim
 from store.models.content import Layout, TenantWorkflowOverride, Translation, TranslationSettings
 from store.models.delivery import ProviderEvent, SendRateBucket
 from store.models.idempotency import IdempotencyRecord
@@ -54,6 +55,7 @@ __all__ = [
     "ThrottleClaim",
     "Topic",
     "TopicSubscriber",
+    "TransactionClaim",
     "Translation",
     "TranslationSettings",
     "WebhookAttempt",

@@ -28,6 +28,7 @@ from clarion.seed import WELCOME_STEPS
 from clarion.worker import open_worker
 from core.payloads import RunResult
 from core.settings import Settings, SmtpSettings, TemporalSettings, WorkerSettings
+from store import transaction_claims
 from store import workflows as workflow_store
 from store.engine import Sessions, make_sessions
 from store.models import Message as StoredMessage
@@ -96,13 +97,18 @@ class Pipeline:
     async def finish(self, transaction_id: str, environment_id: uuid.UUID | None = None) -> RunResult:
         env = environment_id or self.tenancy.env_a.id
         handle = self.temporal.get_workflow_handle(f"trigger:{env}:{transaction_id}", result_type=RunResult)
-        for _ in range(1800):  # a bulk trigger starts its events' workflows a moment after answering
+        for _ in range(1800):  # a bulk trigger's batched run claims its events a moment after answering
             try:
                 return await handle.result()
             except RPCError as exc:
                 if exc.status != RPCStatusCode.NOT_FOUND:
                     raise
-                await asyncio.sleep(0.1)
+            async with self.sessions() as session:  # the batched run that claimed it (whole run's result)
+                owner = await transaction_claims.owner_of(session=session, environment_id=env,
+                                                          transaction_id=transaction_id)
+            if owner is not None:
+                return await self.temporal.get_workflow_handle(owner, result_type=RunResult).result()
+            await asyncio.sleep(0.1)
         raise AssertionError(f"no trigger workflow for {transaction_id}")
 
     async def messages(self, **where: Any) -> list[StoredMessage]:

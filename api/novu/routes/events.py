@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from pydantic import ValidationError
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import NativeAuth, SessionDep, TemporalDep
@@ -22,9 +21,9 @@ from api.novu.schemas.events import (
     TriggerResult,
 )
 from api.novu.trigger_planning import Planned, Triggers
-from core.payloads import BulkInput
-from core.run_identity import BULK_TRIGGER_WORKFLOW, trigger_workflow_id
-from store import action_state
+from api.operations.trigger_starts import start_batched
+from core.run_identity import CANCEL_TRANSACTION_SIGNAL, trigger_workflow_id
+from store import action_state, transaction_claims
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 MAX_BULK = 100
@@ -96,17 +95,8 @@ async def trigger_bulk(
         else:
             results.append(outcome)
     if planned:
-        # One workflow start carries every event; it starts their trigger workflows together.
-        try:
-            await temporal.start_workflow(
-                BULK_TRIGGER_WORKFLOW,
-                BulkInput(events=[p.input for p in planned]),
-                id=f"bulk:{principal.environment_id}:{uuid.uuid4().hex}",
-                task_queue=triggers.task_queue,
-                static_summary=f"bulk trigger of {len(planned)} event(s)",
-            )
-        except RPCError as exc:
-            raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
+        # The events of one workflow run together, in one batched run (workflows/batched.py).
+        await start_batched(temporal, [p.input for p in planned], task_queue=triggers.task_queue)
     return BulkEnvelope(data=results)
 
 
@@ -123,12 +113,17 @@ async def cancel(
     )
     await session.commit()
     ids = {trigger_workflow_id(env, transactionId)}
+    # A batched run holds other transactions too: it is asked to cancel this one only.
+    batched = {owner} if (owner := await transaction_claims.owner_of(
+        session=session, environment_id=principal.environment_id, transaction_id=transactionId)) else set()
     try:
         if _QUERYABLE.match(transactionId):
             query = (f"EnvironmentId = '{env}' AND TransactionId = '{transactionId}' "
                      "AND ExecutionStatus = 'Running'")
             ids |= {execution.id async for execution in temporal.list_workflows(query)}
-        cancelled = False
+            query = f"EnvironmentId = '{env}' AND TransactionIds = '{transactionId}' AND ExecutionStatus = 'Running'"
+            batched |= {execution.id async for execution in temporal.list_workflows(query)}
+        cancelled = await _cancel_in_batches(temporal, batched, transactionId)
         for workflow_id in ids:
             handle = temporal.get_workflow_handle(workflow_id)
             try:
@@ -143,3 +138,17 @@ async def cancel(
     except RPCError as exc:
         raise ServiceUnavailable(f"the workflow engine is unavailable: {exc.message}") from exc
     return CancelEnvelope(data=cancelled or in_digest)
+
+
+async def _cancel_in_batches(temporal: Client, workflow_ids: set[str], transaction_id: str) -> bool:
+    """Signal each running batched run to cancel the transaction; whether one was running."""
+    signalled = False
+    for workflow_id in sorted(workflow_ids):
+        try:
+            await temporal.get_workflow_handle(workflow_id).signal(CANCEL_TRANSACTION_SIGNAL, transaction_id)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:  # closed already: nothing left to cancel
+                continue
+            raise
+        signalled = True
+    return signalled
