@@ -159,10 +159,10 @@ class Scale:
             "--ui-port", str(s.dev.temporal_ui_port), "--metrics-port", str(ports["metrics"]),
             *DEV_TEMPORAL_FLAGS, *dev_server_flags(),
         ], dict(os.environ), self.folder)
-        await wait_port(s.dev.temporal_port, temporal)
+        await wait_port(s.dev.temporal_port, temporal, timeout=300)
         env = child_env(s, self.folder, bytecode_cache=True)
         api = self.stack.start("clarion-api", [sys.executable, "-m", "clarion", "api"], env, self.source)
-        await wait_http(f"http://127.0.0.1:{s.api.port}/health", api)
+        await wait_http(f"http://127.0.0.1:{s.api.port}/health", api, timeout=300)  # a loaded machine starts slowly
         messages = Messages(s.database_url)
         http = http_client(s.api.port, seeded.api_key)
         client = await Client.connect(s.temporal.address)
@@ -184,7 +184,7 @@ class Scale:
 
     async def _add_worker(self, env: dict[str, str], count: int) -> Child:
         worker = self.stack.start(f"worker-{count}", [sys.executable, "-m", "clarion", "worker"], env, self.source)
-        await wait_log(worker, "worker polling task queue")
+        await wait_log(worker, "worker polling task queue", timeout=300)
         return worker
 
     async def _singles(self, http: httpx.AsyncClient, messages: Messages, workers: int) -> None:
