@@ -14,7 +14,7 @@ from api.auth import KeyCache
 from api.bitcaster.face import FACE as BITCASTER
 from api.cors import CorsMiddleware
 from api.error_handlers import install_error_handlers
-from api.faces import Face, FaceTable
+from api.faces import Face, FaceRouter, FaceTable
 from api.idempotency import IdempotencyMiddleware
 from api.json_guard import JsonGuardMiddleware
 from api.metrics import HttpMetricsMiddleware
@@ -110,7 +110,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics_router)
     for face in FACES:
-        for router in face.routers:
-            app.include_router(router)
+        app.include_router(FaceRouter(face))
     app.mount("/socket.io", inbox_sockets.asgi)
     return app

@@ -94,6 +94,10 @@ class KeyCache:
         self._entries[raw] = entry
         return entry
 
+    def forget(self, key_id: uuid.UUID) -> None:
+        """Drop a revoked key at once in this process (others see it within ``CACHE_SECONDS``)."""
+        self._entries = {raw: e for raw, e in self._entries.items() if e.key_id != key_id}
+
 
 async def _session_principal(request: Request, session: AsyncSession, raw: str) -> Principal:
     token = await session_tokens.find_live(session=session, raw=raw)

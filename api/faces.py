@@ -16,6 +16,9 @@ from http import HTTPStatus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from api.errors import ApiError
 
@@ -68,3 +71,45 @@ def reason_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+class FaceRouter(APIRouter):
+    """All routers of one face, included into the app as one.
+
+    Starlette tries routes one by one, and FastAPI pays a few dict operations per try: with ~250
+    routes every request spent a good share of its CPU finding its route (profiled on the stream
+    publish and trigger paths). A face's paths start with a few literal prefixes, so one
+    ``str.startswith`` refuses every path the face cannot own before any pattern is tried. The routes
+    and /openapi.json stay exactly as when each router was included on its own.
+    """
+
+    def __init__(self, face: Face) -> None:
+        super().__init__()
+        for router in face.routers:
+            self.include_router(router)
+        self._prefixes: tuple[str, ...] | None = None
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if self._prefixes is None:
+            self._prefixes = literal_prefixes(self.routes)
+        if not get_route_path(scope).startswith(self._prefixes):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def literal_prefixes(routes: Sequence[BaseRoute]) -> tuple[str, ...]:
+    """The text before the first parameter of every route's path (nested routers included)."""
+    found: set[str] = set()
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        if isinstance(nested, APIRouter):
+            prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+            found.update(prefix + p for p in literal_prefixes(nested.routes))
+        else:
+            found.add(str(getattr(route, "path", "")).split("{", 1)[0])
+    # Shortest first, and longer ones that a shorter one already covers dropped: fewer tests per request.
+    kept: list[str] = []
+    for prefix in sorted(found, key=len):
+        if not prefix.startswith(tuple(kept)):
+            kept.append(prefix)
+    return tuple(kept)

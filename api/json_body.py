@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
 # Deeper than any notification payload or schema needs, and far below the interpreter's recursion
@@ -62,16 +63,42 @@ def parse_json(raw: bytes | str) -> Any:
 
 
 def _check(value: Any, surrogates: bool) -> None:
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    # Only containers are pushed: a wide, shallow body (a batch of 100 messages) walks its ~100
+    # objects, not every leaf; strings are looked at only when the text held a surrogate escape.
+    if surrogates and isinstance(value, str):
+        _encodable(value)
+    stack: list[tuple[Any, int]] = [(value, 0)] if isinstance(value, dict | list) else []
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            if depth >= MAX_DEPTH:
-                raise JsonBodyError(f"is nested deeper than {MAX_DEPTH} levels")
-            items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
-            stack.extend((item, depth + 1) for item in items)
-        elif surrogates and isinstance(node, str):
-            try:
-                node.encode("utf-8")
-            except UnicodeEncodeError:
-                raise JsonBodyError("contains a lone surrogate (\\ud800-\\udfff) in a string") from None
+        if depth >= MAX_DEPTH:
+            raise JsonBodyError(f"is nested deeper than {MAX_DEPTH} levels")
+        items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        for item in items:
+            if isinstance(item, dict | list):
+                stack.append((item, depth + 1))
+            elif surrogates and isinstance(item, str):
+                _encodable(item)
+
+
+def _encodable(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JsonBodyError("contains a lone surrogate (\\ud800-\\udfff) in a string") from None
+
+
+# Where JsonGuardMiddleware leaves the body it parsed, so the route's reader does not parse it again.
+PARSED_KEY = "clarion.parsed_json"
+
+
+def keep_parsed(scope: MutableMapping[str, Any], raw: bytes, value: Any) -> None:
+    scope[PARSED_KEY] = (raw, value)
+
+
+def parse_request_json(scope: MutableMapping[str, Any], raw: bytes) -> Any:
+    """``parse_json(raw)``, or the guard's result for this very body (handed over once: callers may
+    change what they get)."""
+    kept = scope.pop(PARSED_KEY, None)
+    if kept is not None and kept[0] == raw:
+        return kept[1]
+    return parse_json(raw)

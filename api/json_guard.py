@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.error_handlers import render_error
 from api.idempotency import read_body, replaying
-from api.json_body import JsonBodyError, parse_json
+from api.json_body import JsonBodyError, keep_parsed, parse_json
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -44,7 +44,7 @@ class JsonGuardMiddleware:
             return  # the client left before sending its body
         if body.strip():
             try:
-                parse_json(body)
+                keep_parsed(scope, body, parse_json(body))
             except JsonBodyError as exc:
                 if exc.structural:
                     message = f"The request body {exc.reason}"

@@ -145,7 +145,8 @@ async def measure(args: argparse.Namespace, url: str) -> None:
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60,
                                      limits=httpx.Limits(max_connections=64)) as client:
-            for _ in range(300):
+            # Up to two minutes: a loaded machine imports the API slowly.
+            for _ in range(1200):
                 try:
                     if (await client.get("/api/event_streams/topics", headers=headers)).status_code == 200:
                         break

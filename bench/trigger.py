@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/trigger.py            # full run, about four minutes
     .venv/bin/python bench/trigger.py --quick    # short run, smaller sizes
+    .venv/bin/python bench/trigger.py --workers 2 --store postgres    # 1 then 2 worker processes
+    .venv/bin/python bench/trigger.py --workers 2 --topic-members 100000    # and a 100 000-member topic
 
 Copies Clarion's packages and starts everything in a temporary folder (SQLite store, Temporal dev
 server, Clarion worker and API, a raw worker), measures, prints a table of ratios, stops every
@@ -35,8 +37,10 @@ async def main(args: argparse.Namespace) -> None:
     # Ahead of the editable install's finder: this process and every child import the copy.
     sys.path.insert(0, str(source))
     from _bench import Bench
+    from _scale import Scale
 
-    bench = Bench(args, folder, source, version)
+    scaling = args.workers > 0 or args.topic_members > 0 or args.store == "postgres"
+    bench = Scale(args, folder, source, version) if scaling else Bench(args, folder, source, version)
     try:
         await bench.run()
         live = digest(ROOT)
@@ -64,7 +68,21 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="first wait up to this long for the machine to be idle (a shared machine)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, databases)")
-    return parser.parse_args()
+    scale = parser.add_argument_group("scale-out (any of these runs that benchmark instead of the ratios above)")
+    scale.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="measure 1, 2, ... N worker processes in turn on one store")
+    scale.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite",
+                       help="the store of the scale-out run; postgres creates and drops a private database")
+    scale.add_argument("--postgres-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+                       help="the PostgreSQL server for --store postgres")
+    scale.add_argument("--topic-members", type=int, default=0, metavar="K",
+                       help="then one trigger to a topic of K members with all N workers (peak RSS, history length)")
+    scale.add_argument("--events", type=int, default=0, metavar="E",
+                       help="single triggers per worker count (default 300; 100 with --quick)")
+    args = parser.parse_args()
+    args.workers = max(args.workers, 1) if (args.topic_members or args.store == "postgres") else args.workers
+    args.events = args.events or (100 if args.quick else 300)
+    return args
 
 
 if __name__ == "__main__":

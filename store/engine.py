@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext import asyncio as sa_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -52,3 +56,31 @@ def make_sessions(engine: AsyncEngine) -> Sessions:
 async def ping(*, session: AsyncSession) -> None:
     """One trivial round trip: raises when the database does not answer."""
     await session.execute(text("SELECT 1"))
+
+
+# Per SQLite engine: the loop its lock belongs to, and the lock (an asyncio.Lock serves one loop).
+_WRITERS: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def writer_turn(session: AsyncSession) -> AsyncIterator[None]:
+    """On SQLite, one write transaction at a time per engine and event loop; elsewhere nothing.
+
+    SQLite has one writer: a transaction that finds the write lock taken sleeps in the busy handler in
+    steps of 1 to 100 ms, far longer than a short append holds it. Queuing the process's own hot
+    writers here hands the lock over without those sleeps (other processes still meet the busy handler).
+    """
+    bind = session.bind
+    engine = bind.sync_engine if bind is not None and bind.dialect.name == "sqlite" else None
+    if engine is None:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    owner = _WRITERS.get(engine)
+    if owner is None or owner[0] is not loop:
+        owner = (loop, asyncio.Lock())
+        _WRITERS[engine] = owner
+    async with owner[1]:
+        yield

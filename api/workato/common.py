@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from api.errors import BadRequest, Forbidden, NotFound
-from api.json_body import JsonBodyError, parse_json
+from api.json_body import JsonBodyError, parse_request_json
 from store import streams
 from store.models import StreamTopic
 
@@ -53,7 +53,7 @@ async def json_body(request: Request, *, empty: Any = None) -> Any:
     if not raw.strip():
         return empty
     try:
-        return parse_json(raw)
+        return parse_request_json(request.scope, raw)
     except JsonBodyError as exc:
         raise invalid(f"Malformed JSON in the request body: it {exc.reason}", body=exc.reason) from None
 

@@ -97,10 +97,9 @@ async def publish_batch(
 async def _store(request: Request, services: Services, topic: StreamTopic, payloads: list[dict[str, Any]]) -> list[str]:
     """Append in one transaction, then wake consumers, emit the bus events and run the event_type route."""
     try:
-        async with services.sessions() as session:
-            appended = await streams.append(session=session, environment_id=topic.environment_id, topic_id=topic.id,
-                                            payloads=payloads, now=utcnow())
-            await session.commit()
+        appended = await streams.append_committed(
+            sessions=services.sessions, environment_id=topic.environment_id, topic_id=topic.id,
+            payloads=payloads, now=utcnow())
     except SQLAlchemyError:
         log.warning("stream append to topic %s failed", topic.id, exc_info=True)
         raise ServiceUnavailable("The stream store is unavailable; retry later") from None

@@ -60,9 +60,12 @@ async def test_api_keys_cannot_be_broader_than_their_creator(qala: Qala) -> None
                                 {"name": "p", "projectId": str(qala.pipeline.tenancy.env_a.project_id)},
                                 status=201, key=org)
     assert project_key["environmentId"] is None and project_key["projectId"]
+    assert (await qala.call("POST", "/v1/events/publish", EVENT, key=created["key"])).status_code == 200
     response = await qala.call("DELETE", f"/management/v1/api-keys/{created['id']}")
     assert response.status_code == 204
     assert created["id"] not in {k["id"] for k in await qala.ok("GET", "/management/v1/api-keys")}
+    # It was used a moment ago, so the auth cache held it: revoking drops it there at once.
+    assert (await qala.call("POST", "/v1/events/publish", EVENT, key=created["key"])).status_code == 401
 
 
 async def test_topics_and_event_types(qala: Qala) -> None:

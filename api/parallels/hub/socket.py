@@ -99,21 +99,26 @@ def _error(client: HubClient, text: str, ref: str | None = None) -> str:
 
 async def _write(websocket: WebSocket, hub: Hub, client: HubClient) -> None:
     timeout = hub.settings.write_timeout_seconds
+    loop = asyncio.get_running_loop()
     while True:
         await client.wake.wait()
         client.wake.clear()
-        while client.close_code is None and client.queue:
-            if client.dropped_since_notice:
-                body = {"dropped": client.dropped_since_notice, "total_dropped": client.dropped}
-                client.dropped_since_notice = 0
-                text = frame(catalogue.GLOBAL, "MESSAGES_DROPPED", body, client_id=client.id)
-            else:
-                text = client.queue.popleft()
-            try:
-                await asyncio.wait_for(websocket.send_text(text), timeout)
-            except TimeoutError:
-                client.close(1011)
-                return
-            client.messages_sent += 1
+        # One timeout scope per burst, moved forward before each frame: the same per-frame limit as
+        # asyncio.wait_for, without the task wait_for wraps around every send on Python 3.11.
+        try:
+            async with asyncio.timeout(None) as limit:
+                while client.close_code is None and client.queue:
+                    if client.dropped_since_notice:
+                        body = {"dropped": client.dropped_since_notice, "total_dropped": client.dropped}
+                        client.dropped_since_notice = 0
+                        text = frame(catalogue.GLOBAL, "MESSAGES_DROPPED", body, client_id=client.id)
+                    else:
+                        text = client.queue.popleft()
+                    limit.reschedule(loop.time() + timeout)
+                    await websocket.send_text(text)
+                    client.messages_sent += 1
+        except TimeoutError:
+            client.close(1011)
+            return
         if client.close_code is not None:
             return
