@@ -17,6 +17,7 @@ provider attempt is an execution detail with its provider, outcome and duration.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -58,6 +59,7 @@ from store.models import Job, Message, Notification, Subscriber
 from store.preferences import PreferencePair
 from templates import TemplateRenderer, TemplateRenderError
 
+log = logging.getLogger(__name__)
 SAMPLE_IDS = 40
 FINAL = frozenset({"completed", "skipped", "failed"})
 
@@ -219,6 +221,8 @@ class DispatchActivities:
             # Each send commits its own marker just before it (on failover: names the provider tried).
             marked = None if channel == Channel.IN_APP else rows
             results = await self._send_all(candidate.provider, remaining, marked, first=index == 0)
+            if marked is not None:  # how long sends stayed undecided (bench/chaos.py reads these lines)
+                log.info("undecided windows (marker to sent): %s", self._transmitter.window_summary())
             if channel == Channel.IN_APP:
                 ledger.inserts += [rows[k] | {**collector.rows[k], "status": "sent"}
                                    for k in rows if k in collector.rows]

@@ -1,15 +1,24 @@
-"""One send with its own marker: committed ``transmitting`` immediately before the send and ``sent``
-immediately after it, so the window in which a dying worker leaves an outcome unknown is one SMTP
-transaction or one API call, not a whole batch (see ``activities.unknown_outcome``).
+"""One send with its own marker, the undecided window cut to the act that delivers.
+
+Everything that cannot deliver the message happens first: it is built, and a provider that can stage
+a send (SMTP: connect, EHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA and the content) does so. Then
+the ``transmitting`` marker is committed, the delivering act runs (SMTP's terminating ``.``, an API
+provider's one request), and ``sent`` is committed at once. Both commits are single statements on a
+connection checked out (and pinged) before the marker, in autocommit, so the window in which a dying
+worker leaves an outcome unknown holds one SMTP reply or one API call and one UPDATE, no pool wait,
+no BEGIN. See ``activities.unknown_outcome`` for what a retry does with a marker left behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from activities.telemetry import provider_span
 from channels import ChannelProvider, SendResult
@@ -21,11 +30,27 @@ log = logging.getLogger(__name__)
 SENT_COMMIT_RETRIES: tuple[float | None, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, None)
 
 
+class StagedSend(Protocol):
+    async def deliver(self) -> SendResult: ...
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Stages(Protocol):
+    """A provider that can do all but the delivering act of a send ahead (``channels.smtp``)."""
+
+    async def stage(self, message: Any, *, idempotency_key: str) -> StagedSend: ...
+
+
 class Transmitter:
     """Sends one message of a batch between its two marker commits."""
 
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
+        # Marker-to-"sent" durations in ms of the sends of this process (the undecided windows), for the log.
+        self.windows: list[float] = []
 
     async def send(
         self, provider: ChannelProvider[Any, Any], message: Any, *, key: str, row: Mapping[str, Any] | None,
@@ -36,26 +61,78 @@ class Transmitter:
         ``row`` is the message row to mark (None for in-app, which has no remote to lose a send in);
         ``first`` is False on failover, where the marker exists and only names the new provider.
         """
-        if row is not None:
-            async with self._sessions() as session, session.begin():
-                if first:
-                    await deliveries.insert_messages(session=session, rows=[dict(row)])
-                else:
-                    updates = {key: {"provider_id": row["provider_id"]}}
-                    await deliveries.finish_messages(session=session, updates=updates)
         started = time.monotonic()
+        if row is None:
+            return await self._call(provider, message, key), round((time.monotonic() - started) * 1000)
+        staged: StagedSend | None = None
+        if isinstance(provider, Stages):
+            try:
+                with provider_span(provider.channel.value, provider.id):
+                    staged = await provider.stage(message, idempotency_key=key)
+            except Exception as exc:  # nothing left the building: no marker, the ledger classifies it
+                return exc, round((time.monotonic() - started) * 1000)
+        try:
+            async with self._connection() as conn:  # checkout and pre-ping before the window
+                await self._mark_transmitting(conn, key, row, first=first)
+                opened = time.monotonic()
+                if staged is not None:
+                    result: Any = await self._deliver(staged, provider)
+                else:
+                    result = await self._call(provider, message, key)
+                if isinstance(result, SendResult):
+                    await self._mark_sent(conn, key, result, str(row["provider_id"]))
+                self.windows.append((time.monotonic() - opened) * 1000)
+        finally:
+            if staged is not None:
+                await staged.close()
+        return result, round((time.monotonic() - started) * 1000)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        if self._engine is None:
+            raise RuntimeError("the transmitter needs sessions bound to an engine")
+        async with self._engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
+    def window_summary(self) -> str:
+        """The undecided windows of the sends since the last call: count, median, p95 and max in ms."""
+        spans, self.windows = sorted(self.windows), []
+        if not spans:
+            return "no sends"
+        pick = spans[min(len(spans) - 1, int(len(spans) * 0.95))]
+        return f"{len(spans)} sends, median {spans[len(spans) // 2]:.1f} ms, p95 {pick:.1f} ms, max {spans[-1]:.1f} ms"
+
+    async def _call(self, provider: ChannelProvider[Any, Any], message: Any, key: str) -> Any:
         try:
             with provider_span(provider.channel.value, provider.id):
-                result: Any = await provider.send(message, idempotency_key=key)
+                return await provider.send(message, idempotency_key=key)
         except Exception as exc:  # a plugin may raise anything; the ledger classifies it
-            result = exc
-        ms = round((time.monotonic() - started) * 1000)
-        if row is not None and isinstance(result, SendResult):
-            await self._mark_sent(key, result, str(row["provider_id"]))
-        return result, ms
+            return exc
 
-    async def _mark_sent(self, key: str, result: SendResult, provider_id: str) -> None:
+    async def _deliver(self, staged: StagedSend, provider: ChannelProvider[Any, Any]) -> Any:
+        try:
+            with provider_span(provider.channel.value, provider.id):
+                return await staged.deliver()
+        except Exception as exc:
+            return exc
+
+    async def _mark_transmitting(self, conn: AsyncConnection, key: str, row: Mapping[str, Any], *, first: bool) -> None:
+        # One statement in autocommit: its completion is the marker's commit.
+        async with AsyncSession(bind=conn) as session:
+            if first:
+                await deliveries.insert_messages(session=session, rows=[dict(row)])
+            else:
+                await deliveries.finish_messages(session=session, updates={key: {"provider_id": row["provider_id"]}})
+
+    async def _mark_sent(self, conn: AsyncConnection, key: str, result: SendResult, provider_id: str) -> None:
         values = {"status": "sent", "provider_message_id": result.provider_message_id, "provider_id": provider_id}
+        try:
+            async with AsyncSession(bind=conn) as session:
+                await deliveries.finish_messages(session=session, updates={key: values})
+            return
+        except Exception:
+            log.info("recording message %s as sent failed at once; retrying", key, exc_info=True)
         # The send happened: keep trying to say so for a while (a database restart takes seconds), since a
         # marker left "transmitting" is an unknown outcome the retry would have to guess about.
         for delay in SENT_COMMIT_RETRIES:
