@@ -29,7 +29,7 @@ import httpx
 import uvicorn
 import websockets
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -70,7 +70,10 @@ class WebhookReceiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     async def _hook(self, request: Request) -> Response:
-        body = json.loads(await request.body())
+        try:
+            body = json.loads(await request.body())
+        except ClientDisconnect:  # a worker killed mid-request: the webhook did not arrive
+            return Response(status_code=400)
         data = body.get("data", {})
         self.by_id[request.headers.get("webhook-id", "")].append((str(data.get("sub")), str(data.get("tx"))))
         return Response(status_code=204)
