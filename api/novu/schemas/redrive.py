@@ -9,6 +9,7 @@ from pydantic.alias_generators import to_camel
 
 ChannelName = Literal["in_app", "email", "sms", "chat", "push", "webhook"]
 RedriveState = Literal["failed", "unknown"]
+BOTH: tuple[RedriveState, ...] = ("failed", "unknown")
 
 
 class _Camel(BaseModel):
@@ -22,7 +23,7 @@ class RedriveBody(_Camel):
     channels: list[ChannelName] = Field(default_factory=list)
     steps: list[str] = Field(default_factory=list, max_length=100)
     include: list[RedriveState] = Field(
-        default_factory=lambda: ["failed", "unknown"], min_length=1, max_length=2,
+        default_factory=lambda: list(BOTH), min_length=1, max_length=2,
         description='which outcomes to send again: "failed" (the provider refused or the retries ran out) and '
                     '"unknown" (the worker died mid-send under policy at_most_once: a resend may duplicate it); '
                     "both by default",
