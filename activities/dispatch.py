@@ -38,7 +38,7 @@ from activities.mail_headers import MailHeaders
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
 from activities.telemetry import delivery_attempt
-from activities.transmission import Transmitter
+from activities.transmission import Contended, Transmitter
 from activities.unknown_outcome import policy_for, settle
 from activities.vanished import definitions_may_vanish
 from channels import (
@@ -73,7 +73,7 @@ class DispatchActivities:
         unknown_outcome: Mapping[str, str] | None = None, unknown_after_seconds: float = 0.0,
     ) -> None:
         self._sessions = sessions
-        self._transmitter = Transmitter(sessions)
+        self._transmitter = Transmitter(sessions, in_flight_seconds=unknown_after_seconds)
         self._unknown_outcome = dict(unknown_outcome or {})
         self._unknown_after = unknown_after_seconds
         self._allow_private = allow_private_addresses
@@ -229,6 +229,10 @@ class DispatchActivities:
             more = index + 1 < len(candidates)
             next_round: list[Delivery] = []
             for d, (result, ms) in zip(remaining, results, strict=True):
+                if isinstance(result, Contended):  # not ours to decide: neither forget nor finish its marker
+                    ledger.retry.append(d.key)
+                    ledger.retry_after = max(ledger.retry_after or 0.0, 5.0)
+                    continue
                 verdict, values = self._record(d, result, ms, candidate, channel, ledger, outcome,
                                                last_attempt=last_attempt, more=more)
                 delivery_attempt(channel.value, provider_id, verdict, values, ms, d.subscriber.subscriber_id)

@@ -16,18 +16,25 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from activities.telemetry import provider_span
-from channels import ChannelProvider, SendResult
+from channels import ChannelProvider, RetryableDeliveryError, SendResult
 from store import delivery_ledger as deliveries
+from store.base import utcnow
 from store.engine import Sessions
 
 log = logging.getLogger(__name__)
 # Waits between tries of the "sent" commit (about 20 s in all), then give up (None).
 SENT_COMMIT_RETRIES: tuple[float | None, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, None)
+
+
+class Contended(RetryableDeliveryError):
+    """Another attempt (one Temporal gave up on, still running) wrote this send's marker first: it sends, this
+    attempt does not; the step retries and then finds that attempt's outcome."""
 
 
 class StagedSend(Protocol):
@@ -45,12 +52,14 @@ class Stages(Protocol):
 class Transmitter:
     """Sends one message of a batch between its two marker commits."""
 
-    def __init__(self, sessions: Sessions) -> None:
+    def __init__(self, sessions: Sessions, *, in_flight_seconds: float = 0.0) -> None:
         self._sessions = sessions
+        self._in_flight_seconds = in_flight_seconds  # a marker younger than this may be another attempt's send
         bind = sessions.kw.get("bind")
         self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
-        # Marker-to-"sent" durations in ms of the sends of this process (the undecided windows), for the log.
-        self.windows: list[float] = []
+        # The undecided windows of this process's sends, in ms: marker to "sent", of which the delivering act
+        # (the "." and its reply, or the API call) and the "sent" statement; for the log.
+        self.windows: list[tuple[float, float, float]] = []
 
     async def send(
         self, provider: ChannelProvider[Any, Any], message: Any, *, key: str, row: Mapping[str, Any] | None,
@@ -73,15 +82,18 @@ class Transmitter:
                 return exc, round((time.monotonic() - started) * 1000)
         try:
             async with self._connection() as conn:  # checkout and pre-ping before the window
-                await self._mark_transmitting(conn, key, row, first=first)
+                if not await self._mark_transmitting(conn, key, row, first=first):
+                    return Contended(f"another attempt is transmitting message {key}"), 0
                 opened = time.monotonic()
                 if staged is not None:
                     result: Any = await self._deliver(staged, provider)
                 else:
                     result = await self._call(provider, message, key)
+                delivered = time.monotonic()
                 if isinstance(result, SendResult):
                     await self._mark_sent(conn, key, result, str(row["provider_id"]))
-                self.windows.append((time.monotonic() - opened) * 1000)
+                done = time.monotonic()
+                self.windows.append(((done - opened) * 1000, (delivered - opened) * 1000, (done - delivered) * 1000))
         finally:
             if staged is not None:
                 await staged.close()
@@ -100,8 +112,9 @@ class Transmitter:
         spans, self.windows = sorted(self.windows), []
         if not spans:
             return "no sends"
-        pick = spans[min(len(spans) - 1, int(len(spans) * 0.95))]
-        return f"{len(spans)} sends, median {spans[len(spans) // 2]:.1f} ms, p95 {pick:.1f} ms, max {spans[-1]:.1f} ms"
+        mid, pick = spans[len(spans) // 2], spans[min(len(spans) - 1, int(len(spans) * 0.95))]
+        return (f"{len(spans)} sends, median {mid[0]:.1f} ms, p95 {pick[0]:.1f} ms, max {spans[-1][0]:.1f} ms "
+                f"(median send {mid[1]:.1f} ms + sent {mid[2]:.1f} ms)")
 
     async def _call(self, provider: ChannelProvider[Any, Any], message: Any, key: str) -> Any:
         try:
@@ -117,13 +130,14 @@ class Transmitter:
         except Exception as exc:
             return exc
 
-    async def _mark_transmitting(self, conn: AsyncConnection, key: str, row: Mapping[str, Any], *, first: bool) -> None:
-        # One statement in autocommit: its completion is the marker's commit.
+    async def _mark_transmitting(self, conn: AsyncConnection, key: str, row: Mapping[str, Any], *, first: bool) -> bool:
+        # Statements in autocommit: the one that writes the marker commits it. False: another attempt holds it.
         async with AsyncSession(bind=conn) as session:
             if first:
-                await deliveries.insert_messages(session=session, rows=[dict(row)])
-            else:
-                await deliveries.finish_messages(session=session, updates={key: {"provider_id": row["provider_id"]}})
+                stale_before = utcnow() - timedelta(seconds=self._in_flight_seconds)
+                return await deliveries.take_marker(session=session, row=row, stale_before=stale_before)
+            await deliveries.finish_messages(session=session, updates={key: {"provider_id": row["provider_id"]}})
+            return True
 
     async def _mark_sent(self, conn: AsyncConnection, key: str, result: SendResult, provider_id: str) -> None:
         values = {"status": "sent", "provider_message_id": result.provider_message_id, "provider_id": provider_id}
