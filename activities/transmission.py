@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 SENT_COMMIT_RETRIES: tuple[float | None, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, None)
 
 
+def _log_orphan_failure(window: asyncio.Future[Any]) -> None:
+    # The window of an attempt cancelled meanwhile has no one awaiting it: its failure is only logged.
+    if not window.cancelled() and (exc := window.exception()) is not None:
+        log.warning("the send window of a message failed: %s", exc)
+
+
 class Contended(RetryableDeliveryError):
     """Another attempt (one Temporal gave up on, still running) wrote this send's marker first: it sends, this
     attempt does not; the step retries and then finds that attempt's outcome."""
@@ -80,10 +86,21 @@ class Transmitter:
                     staged = await provider.stage(message, idempotency_key=key)
             except Exception as exc:  # nothing left the building: no marker, the ledger classifies it
                 return exc, round((time.monotonic() - started) * 1000)
+        # Shielded: a cancellation (a heartbeat Temporal reports as timed out, a shutdown) must not cut a send
+        # between its marker and "sent" while the process lives on; it takes effect once the window is closed.
+        window = asyncio.ensure_future(self._transmit(provider, message, key, row, first=first, staged=staged))
+        window.add_done_callback(_log_orphan_failure)
+        result = await asyncio.shield(window)
+        return result, round((time.monotonic() - started) * 1000)
+
+    async def _transmit(
+        self, provider: ChannelProvider[Any, Any], message: Any, key: str, row: Mapping[str, Any], *, first: bool,
+        staged: StagedSend | None,
+    ) -> Any:
         try:
             async with self._connection() as conn:  # checkout and pre-ping before the window
                 if not await self._mark_transmitting(conn, key, row, first=first):
-                    return Contended(f"another attempt is transmitting message {key}"), 0
+                    return Contended(f"another attempt is transmitting message {key}")
                 opened = time.monotonic()
                 if staged is not None:
                     result: Any = await self._deliver(staged, provider)
@@ -94,10 +111,10 @@ class Transmitter:
                     await self._mark_sent(conn, key, result, str(row["provider_id"]))
                 done = time.monotonic()
                 self.windows.append(((done - opened) * 1000, (delivered - opened) * 1000, (done - delivered) * 1000))
+                return result
         finally:
             if staged is not None:
                 await staged.close()
-        return result, round((time.monotonic() - started) * 1000)
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection]:
