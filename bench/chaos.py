@@ -1,23 +1,34 @@
 """Chaos run: a notification load while processes die, counted at the receivers and in the store.
 
-    .venv/bin/python bench/chaos.py [--singles 150] [--bulk 10x10] [--topic 300] [--runs 1] [--webhook-policy ...]
+    .venv/bin/python bench/chaos.py [--singles 150] [--bulk 10x10] [--topic 300] [--runs 1] [--keep]
+                                    [--webhook-policy at_least_once|at_most_once]
 
-Starts a private PostgreSQL (initdb in a temporary folder, so a restart hurts nobody else), the
-Temporal dev server (file-backed, so it can be killed and restarted), one Clarion API and two
-Clarion workers as separate processes, and a real SMTP server in this process. The load: single
-triggers, bulk triggers, one topic of N members, and transactionIds sent again. Each trigger
-carries an in-app and an email step.
+Starts a private PostgreSQL (initdb in a temporary folder, so a restart hurts nobody else), a private
+redis-server on a free port as the real-time bus (when ``redis-server`` is installed; else PostgreSQL's
+LISTEN/NOTIFY), the Temporal dev server (file-backed, so it can be killed and restarted), one Clarion
+API and two Clarion workers as separate processes, and in this process a real SMTP server, a webhook
+receiver and 50 live inbox clients (bench/_chaos_receivers.py). The load: single triggers, bulk
+triggers, one topic of N members, and transactionIds sent again. Each trigger carries an in-app, an
+email and a webhook step.
 
 First a control run without faults, then each fault run with: every worker SIGKILLed in turn about
 every 10 s (and started again), the API killed and restarted once, the Temporal server killed and
-restarted once, PostgreSQL restarted once (immediate shutdown). Clients retry a failed trigger with
-the same transactionId, as a client of an idempotent API would.
+restarted once, Redis stopped and restarted once, PostgreSQL restarted once (immediate shutdown).
+Clients retry a failed trigger with the same transactionId, as a client of an idempotent API would.
 
-Per run and channel it prints ``lost=N duplicated=M unknown=K expected=E``: in-app counted in the
-store (one row per idempotency key), email counted at the SMTP server (by recipient and
-transactionId; a duplicate is also checked for carrying the same Message-ID); unknown = sends whose
-worker died on the wire (found by a retry; resent under ``at_least_once``), still_unknown = those
-the store ends with as "outcome unknown" or "transmitting".
+Per run and channel it prints ``lost=N duplicated=M unknown=K expected=E``:
+- in_app: counted in the store (one row per idempotency key);
+- email: at the SMTP server, by recipient and transactionId; each duplicate is checked for carrying
+  the first copy's Message-ID;
+- webhook: at the receiver, by (subscriber, transactionId); a duplicate is a second webhook-id for one
+  of them, a POST again with a seen webhook-id is a redelivery the receiver drops (counted apart);
+- socket: the live inbox clients of the 50 single-trigger subscribers; a message is delivered when a
+  ``notification_received`` frame carried it or the client's re-fetch after a reconnect listed it;
+- unknown: markers a retry found "transmitting" (the worker died inside the send's window; resent under
+  ``at_least_once``), as noted in the execution details; still_unknown: what the store ends with as
+  "outcome unknown" or "transmitting". It also prints each channel's unknown as a share of its sends and
+  the workers' logged undecided windows (marker to "sent", split into the delivering act and the
+  "sent" statement).
 """
 
 from __future__ import annotations
@@ -458,8 +469,8 @@ async def count(cluster: Cluster, expected: set[tuple[str, str]], patience: floa
 # --------------------------------------------------------------------------- one run
 
 
-async def one_run(name: str, faults: bool, load: Load, spread: float, keep: bool, webhook_policy: str
-                  ) -> dict[str, Counts]:
+async def one_run(name: str, faults: bool, load: Load, spread: float, keep: bool, webhook_policy: str,
+                  patience: float = 240.0) -> dict[str, Counts]:
     folder = Path(tempfile.mkdtemp(prefix=f"clarion-chaos-{name}-"))
     print(f"{name}: {'with faults' if faults else 'control, no faults'} (logs in {folder})", flush=True)
     cluster = await start_cluster(folder, load.members, load.singles, webhook_policy)
@@ -476,7 +487,7 @@ async def one_run(name: str, faults: bool, load: Load, spread: float, keep: bool
         for worker in cluster.workers:  # a worker killed last may still be starting
             if worker.proc is None or worker.proc.poll() is not None:
                 worker.start()
-        counts = await count(cluster, load.expected(), patience=240)
+        counts = await count(cluster, load.expected(), patience=patience)
     finally:
         stop.set()
         await cluster.inbox.stop()
@@ -528,6 +539,8 @@ async def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="fault runs after the control run")
     parser.add_argument("--no-control", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the logs and data folders")
+    parser.add_argument("--patience", type=float, default=240.0,
+                        help="seconds to wait after the load for every delivery to arrive; later ones count lost")
     parser.add_argument("--webhook-policy", default="at_least_once", choices=["at_least_once", "at_most_once"],
                         help="unknown-outcome policy of the webhook step (its webhook-id makes a resend safe)")
     args = parser.parse_args()
@@ -539,7 +552,7 @@ async def main() -> int:
     failed = False
     runs = ([] if args.no_control else [("control", False)]) + [(f"faults-{i + 1}", True) for i in range(args.runs)]
     for name, faults in runs:
-        counts = await one_run(name, faults, load, args.spread, args.keep, args.webhook_policy)
+        counts = await one_run(name, faults, load, args.spread, args.keep, args.webhook_policy, args.patience)
         failed |= counts["in_app"].lost + counts["in_app"].duplicated + counts["email"].lost > 0
         failed |= not counts["email"].same_message_id or counts["webhook"].lost + counts["webhook"].duplicated > 0
     return 1 if failed else 0
