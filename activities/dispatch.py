@@ -38,7 +38,7 @@ from activities.mail_headers import MailHeaders
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
 from activities.telemetry import delivery_attempt
-from activities.transmission import Contended, Transmitter
+from activities.transmission import MarkerKept, Transmitter
 from activities.unknown_outcome import policy_for, settle
 from activities.vanished import definitions_may_vanish
 from channels import (
@@ -229,7 +229,9 @@ class DispatchActivities:
             more = index + 1 < len(candidates)
             next_round: list[Delivery] = []
             for d, (result, ms) in zip(remaining, results, strict=True):
-                if isinstance(result, Contended):  # not ours to decide: neither forget nor finish its marker
+                if isinstance(result, MarkerKept):  # contended or undecided: neither forget nor finish its marker
+                    ledger.note(d.notification, d.job_id, "warning", f"{result}; decided by a later attempt",
+                                channel=channel.value, provider_id=provider_id)
                     ledger.retry.append(d.key)
                     ledger.retry_after = max(ledger.retry_after or 0.0, 5.0)
                     continue

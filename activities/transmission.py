@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from activities.telemetry import provider_span
-from channels import ChannelProvider, RetryableDeliveryError, SendResult
+from channels import ChannelProvider, DeliveryError, RetryableDeliveryError, SendResult
 from store import delivery_ledger as deliveries
 from store.base import utcnow
 from store.engine import Sessions
@@ -38,12 +38,24 @@ def _log_orphan_failure(window: asyncio.Future[Any]) -> None:
         log.warning("the send window of a message failed: %s", exc)
 
 
-class Contended(RetryableDeliveryError):
+class MarkerKept(RetryableDeliveryError):
+    """A send whose marker this attempt must leave as it is (neither forgotten nor finished); the step retries,
+    and the retry finds the marker and decides (``activities.unknown_outcome``)."""
+
+
+class Contended(MarkerKept):
     """Another attempt (one Temporal gave up on, still running) wrote this send's marker first: it sends, this
-    attempt does not; the step retries and then finds that attempt's outcome."""
+    attempt does not."""
+
+
+class Undecided(MarkerKept):
+    """The delivering act was made but no verdict came back (a connection lost or a timeout after SMTP's
+    ``.``): the message may have arrived, so the outcome is unknown, not a failure to send again at once."""
 
 
 class StagedSend(Protocol):
+    """``deliver`` raises a ``DeliveryError`` for the remote's refusal, anything else when no verdict came."""
+
     async def deliver(self) -> SendResult: ...
     async def close(self) -> None: ...
 
@@ -144,8 +156,10 @@ class Transmitter:
         try:
             with provider_span(provider.channel.value, provider.id):
                 return await staged.deliver()
-        except Exception as exc:
+        except DeliveryError as exc:  # the remote's verdict: refused
             return exc
+        except Exception as exc:  # no verdict after the delivering act
+            return Undecided(f"no answer after the message was transmitted: {type(exc).__name__}: {exc}")
 
     async def _mark_transmitting(self, conn: AsyncConnection, key: str, row: Mapping[str, Any], *, first: bool) -> bool:
         # Statements in autocommit: the one that writes the marker commits it. False: another attempt holds it.

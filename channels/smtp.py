@@ -214,11 +214,17 @@ class StagedMail:
         self._delivered = False
 
     async def deliver(self) -> SendResult:
+        """Send the ``.`` and read the verdict. A refusal raises a ``DeliveryError``; a lost connection or a
+        reply that never came raises aiosmtplib's own error: the server may have taken the message, so the
+        outcome is unknown, not a failure (``activities.transmission`` keeps the marker for the policy)."""
         try:
             reply = await self._client.execute_command(b".")
-        except aiosmtplib.SMTPException as exc:
+        except aiosmtplib.SMTPResponseException as exc:
             self._client.close()
             raise _smtp_error(exc) from exc
+        except aiosmtplib.SMTPException:
+            self._client.close()
+            raise
         if reply.code != SMTPStatus.completed:
             self._client.close()
             raise _smtp_error(aiosmtplib.SMTPDataError(reply.code, reply.message))

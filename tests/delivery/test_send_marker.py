@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.transmission import Transmitter
+from activities.transmission import Transmitter, Undecided
 from channels.messages import EmailMessage
 from channels.smtp import SmtpConfig, SmtpProvider
 from store import delivery_ledger as deliveries
@@ -74,6 +74,31 @@ class HeldServer:
         await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 10)
         self.received += 1
         return "250 OK"
+
+
+async def test_no_reply_after_the_terminator_is_unknown_and_keeps_the_marker(engine: AsyncEngine) -> None:
+    # The server takes the message but its reply comes after the client gave up: not a failure to resend now.
+    sessions = make_sessions(engine)
+    row = await marker_row(sessions)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = HeldServer()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = SmtpConfig(host="127.0.0.1", port=port, security="none", from_address="c@x.test", timeout=1)
+        result, _ = await Transmitter(sessions, in_flight_seconds=40).send(
+            SmtpProvider(config), EmailMessage(to=["ada@x.test"], subject="Hi", text="Hello"), key=KEY, row=row,
+            first=True,
+        )
+        handler.release.set()
+        assert isinstance(result, Undecided)
+        async with sessions() as session:
+            assert await session.scalar(select(Message.status).where(Message.idempotency_key == KEY)) == "transmitting"
+    finally:
+        handler.release.set()
+        controller.stop()
 
 
 async def test_a_cancelled_attempt_still_closes_its_window_with_sent(engine: AsyncEngine) -> None:
