@@ -17,6 +17,7 @@ provider attempt is an execution detail with its provider, outcome and duration.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -39,7 +40,7 @@ from activities.mail_headers import MailHeaders
 from activities.providers import Candidate, ProviderSource
 from activities.recipients import CLAIMED_NOW, claim_batch
 from activities.telemetry import delivery_attempt
-from activities.transmission import Transmitter
+from activities.transmission import MarkerKept, Transmitter
 from activities.unknown_outcome import policy_for, settle
 from activities.vanished import definitions_may_vanish
 from channels import (
@@ -60,6 +61,7 @@ from store.models import Job, Message, Notification, Subscriber
 from store.preferences import PreferencePair
 from templates import TemplateRenderer, TemplateRenderError
 
+log = logging.getLogger(__name__)
 SAMPLE_IDS = 40
 FINAL = frozenset({"completed", "skipped", "failed"})
 
@@ -73,7 +75,7 @@ class DispatchActivities:
         unknown_outcome: Mapping[str, str] | None = None, unknown_after_seconds: float = 0.0,
     ) -> None:
         self._sessions = sessions
-        self._transmitter = Transmitter(sessions)
+        self._transmitter = Transmitter(sessions, in_flight_seconds=unknown_after_seconds)
         self._unknown_outcome = dict(unknown_outcome or {})
         self._unknown_after = unknown_after_seconds
         self._allow_private = allow_private_addresses
@@ -225,12 +227,20 @@ class DispatchActivities:
             # Each send commits its own marker just before it (on failover: names the provider tried).
             marked = None if channel == Channel.IN_APP else rows
             results = await self._send_all(candidate.provider, remaining, marked, first=index == 0)
+            if marked is not None:  # how long sends stayed undecided (bench/chaos.py reads these lines)
+                log.info("undecided windows (marker to sent): %s", self._transmitter.window_summary())
             if channel == Channel.IN_APP:
                 ledger.inserts += [rows[k] | {**collector.rows[k], "status": "sent"}
                                    for k in rows if k in collector.rows]
             more = index + 1 < len(candidates)
             next_round: list[Delivery] = []
             for d, (result, ms) in zip(remaining, results, strict=True):
+                if isinstance(result, MarkerKept):  # contended or undecided: neither forget nor finish its marker
+                    ledger.note(d.notification, d.job_id, "warning", f"{result}; decided by a later attempt",
+                                channel=channel.value, provider_id=provider_id)
+                    ledger.retry.append(d.key)
+                    ledger.retry_after = max(ledger.retry_after or 0.0, 5.0)
+                    continue
                 verdict, values = self._record(d, result, ms, candidate, channel, ledger, outcome,
                                                last_attempt=last_attempt, more=more)
                 delivery_attempt(channel.value, provider_id, verdict, values, ms, d.subscriber.subscriber_id)

@@ -26,11 +26,13 @@ from activities.ledger import Ledger
 from core.payloads import StepOutcome
 from core.settings import UNKNOWN_OUTCOME_DEFAULTS, UnknownOutcomePolicy
 from store.models import Message, Notification
+from store.redrive import UNKNOWN_PREFIX, UNKNOWN_STATUS
 
 Policy = UnknownOutcomePolicy
 AT_LEAST_ONCE: Policy = "at_least_once"
 AT_MOST_ONCE: Policy = "at_most_once"
-UNKNOWN_TEXT = "outcome unknown: the worker stopped while the message was being transmitted"
+# store/redrive.py recognises an unknown outcome by this status and prefix (re-drive's include "unknown").
+UNKNOWN_TEXT = f"{UNKNOWN_PREFIX}: the worker stopped while the message was being transmitted"
 
 
 def policy_for(channel: str, policies: Mapping[str, str]) -> Policy:
@@ -64,7 +66,7 @@ def settle(
         ledger.note(n, job_id, "warning", "The worker stopped while this message was being transmitted; "
                     "it was not sent again (policy at_most_once): outcome unknown", **facts)
         ledger.jobs[job_id] = "completed"
-        ledger.finishes[key] = {"status": "warning", "error_text": f"{UNKNOWN_TEXT} (policy at_most_once)"}
+        ledger.finishes[key] = {"status": UNKNOWN_STATUS, "error_text": f"{UNKNOWN_TEXT} (policy at_most_once)"}
         return False
     if prior.status == "sent":
         # Sent and committed, but the worker stopped before the attempt's last transaction.

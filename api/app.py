@@ -31,6 +31,7 @@ from api.rate_limit import RateLimitMiddleware
 from api.resources import open_resources
 from api.workato.common import MAX_BATCH_BODY_BYTES
 from api.workato.face import FACE as WORKATO
+from api.ws_guard import HandshakeUrlGuard
 from channels import ChannelRegistry
 from core.settings import Settings
 from store.crypto import CredentialCipher
@@ -107,6 +108,7 @@ def create_app(
                        sessions=lambda: getattr(getattr(app.state, "services", None), "sessions", None))
     # Outermost of all: sees every answer, 413 and 429 included.
     app.add_middleware(HttpMetricsMiddleware)
+    app.add_middleware(HandshakeUrlGuard)  # a WebSocket handshake URL over 4 KiB: 414 before anything (api/ws_guard.py)
     app.include_router(health.router)
     app.include_router(metrics_router)
     for face in FACES:

@@ -1,23 +1,34 @@
 """Chaos run: a notification load while processes die, counted at the receivers and in the store.
 
-    .venv/bin/python bench/chaos.py [--singles 150] [--bulk 10x10] [--topic 300] [--runs 1]
+    .venv/bin/python bench/chaos.py [--singles 150] [--bulk 10x10] [--topic 300] [--runs 1] [--keep]
+                                    [--webhook-policy at_least_once|at_most_once]
 
-Starts a private PostgreSQL (initdb in a temporary folder, so a restart hurts nobody else), the
-Temporal dev server (file-backed, so it can be killed and restarted), one Clarion API and two
-Clarion workers as separate processes, and a real SMTP server in this process. The load: single
-triggers, bulk triggers, one topic of N members, and transactionIds sent again. Each trigger
-carries an in-app and an email step.
+Starts a private PostgreSQL (initdb in a temporary folder, so a restart hurts nobody else), a private
+redis-server on a free port as the real-time bus (when ``redis-server`` is installed; else PostgreSQL's
+LISTEN/NOTIFY), the Temporal dev server (file-backed, so it can be killed and restarted), one Clarion
+API and two Clarion workers as separate processes, and in this process a real SMTP server, a webhook
+receiver and 50 live inbox clients (bench/_chaos_receivers.py). The load: single triggers, bulk
+triggers, one topic of N members, and transactionIds sent again. Each trigger carries an in-app, an
+email and a webhook step.
 
 First a control run without faults, then each fault run with: every worker SIGKILLed in turn about
 every 10 s (and started again), the API killed and restarted once, the Temporal server killed and
-restarted once, PostgreSQL restarted once (immediate shutdown). Clients retry a failed trigger with
-the same transactionId, as a client of an idempotent API would.
+restarted once, Redis stopped and restarted once, PostgreSQL restarted once (immediate shutdown).
+Clients retry a failed trigger with the same transactionId, as a client of an idempotent API would.
 
-Per run and channel it prints ``lost=N duplicated=M unknown=K expected=E``: in-app counted in the
-store (one row per idempotency key), email counted at the SMTP server (by recipient and
-transactionId; a duplicate is also checked for carrying the same Message-ID); unknown = sends whose
-worker died on the wire (found by a retry; resent under ``at_least_once``), still_unknown = those
-the store ends with as "outcome unknown" or "transmitting".
+Per run and channel it prints ``lost=N duplicated=M unknown=K expected=E``:
+- in_app: counted in the store (one row per idempotency key);
+- email: at the SMTP server, by recipient and transactionId; each duplicate is checked for carrying
+  the first copy's Message-ID;
+- webhook: at the receiver, by (subscriber, transactionId); a duplicate is a second webhook-id for one
+  of them, a POST again with a seen webhook-id is a redelivery the receiver drops (counted apart);
+- socket: the live inbox clients of the 50 single-trigger subscribers; a message is delivered when a
+  ``notification_received`` frame carried it or the client's re-fetch after a reconnect listed it;
+- unknown: markers a retry found "transmitting" (the worker died inside the send's window; resent under
+  ``at_least_once``), as noted in the execution details; still_unknown: what the store ends with as
+  "outcome unknown" or "transmitting". It also prints each channel's unknown as a share of its sends and
+  the workers' logged undecided windows (marker to "sent", split into the delivering act and the
+  "sent" statement).
 """
 
 from __future__ import annotations
@@ -26,8 +37,10 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -36,7 +49,6 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +57,7 @@ SOURCE = BENCH.parent
 sys.path.insert(0, str(SOURCE))  # Clarion's packages from this checkout, as the children run them
 
 import httpx  # noqa: E402
+from _chaos_receivers import InboxClients, PrivateRedis, SmtpSink, WebhookReceiver  # noqa: E402
 from _harness import free_port, wait_http, wait_log, wait_port  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -53,7 +66,7 @@ from clarion.dev import DEV_TEMPORAL_FLAGS, temporal_binary  # noqa: E402
 from clarion.runners import migrate_database  # noqa: E402
 from clarion.seed import seed_demo  # noqa: E402
 from core.run_identity import dev_server_flags  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.settings import UNKNOWN_OUTCOME_DEFAULTS, Settings  # noqa: E402
 from store import subscribers as subscriber_store  # noqa: E402
 from store import workflows as workflow_store  # noqa: E402
 from store.engine import create_engine, make_sessions  # noqa: E402
@@ -65,30 +78,12 @@ STEPS: list[dict[str, Any]] = [
      "controls": {"body": "{{ payload.tx }} for {{ subscriber.subscriberId }}"}},
     {"id": "mail", "name": "Mail", "type": "email", "active": True,
      "controls": {"subject": "{{ payload.tx }}", "body": "<p>{{ payload.tx }}</p>"}},
+    {"id": "hook", "name": "Hook", "type": "webhook", "active": True,
+     "controls": {"eventType": "chaos.sent",
+                  "body": '{"sub": "{{ subscriber.subscriberId }}", "tx": "{{ payload.tx }}"}'}},
 ]
-
-
-# --------------------------------------------------------------------------- the receivers
-
-
-@dataclass
-class Received:
-    to: str
-    tx: str
-    message_id: str
-
-
-class SmtpSink:
-    """A real SMTP server that records every accepted message."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        mail = message_from_bytes(envelope.content)
-        for rcpt in envelope.rcpt_tos:
-            self.received.append(Received(rcpt.lower(), str(mail["Subject"]), str(mail["Message-ID"])))
-        return "250 OK"
+WEBHOOK_SECRET = "whsec_" + "Y2hhb3MtY2hhb3MtY2hhb3MtY2hhb3MtY2hhb3M="
+WATCHED = 50  # subscribers with a live inbox socket: every single subscriber (s000..s049)
 
 
 # --------------------------------------------------------------------------- the processes
@@ -163,6 +158,9 @@ class Cluster:
     api_key: str
     temporal_port: int
     sink: SmtpSink
+    webhooks: WebhookReceiver
+    redis: PrivateRedis | None
+    inbox: InboxClients
     events: list[str] = field(default_factory=list)
 
     def note(self, what: str) -> None:
@@ -172,17 +170,25 @@ class Cluster:
     def stop(self) -> None:
         for proc in (*self.workers, self.api, self.temporal):
             proc.stop()
+        if self.redis is not None:
+            self.redis.stop()
 
 
-async def start_cluster(folder: Path, members: list[str], singles: list[str]) -> Cluster:
-    ports = {name: free_port() for name in ("pg", "temporal", "ui", "api", "smtp")}
+async def start_cluster(folder: Path, members: list[str], singles: list[str], webhook_policy: str) -> Cluster:
+    ports = {name: free_port() for name in ("pg", "temporal", "ui", "api", "smtp", "hook", "redis")}
     postgres = PrivatePostgres(folder, ports["pg"])
     await asyncio.to_thread(postgres.init)
     await asyncio.to_thread(postgres.start)
     sink = SmtpSink()
     controller = Controller(sink, hostname="127.0.0.1", port=ports["smtp"])
     controller.start()
-    settings = Settings(mode="dev", data_dir=folder, database={"url": postgres.url})  # type: ignore[arg-type]
+    webhooks = WebhookReceiver(ports["hook"])
+    await webhooks.start()
+    redis = PrivateRedis(folder, ports["redis"]) if PrivateRedis.available() else None
+    if redis is not None:
+        redis.start()
+        await wait_port(ports["redis"], redis)  # type: ignore[arg-type]
+    settings = Settings(mode="dev", data_dir=folder, database={"url": postgres.url})
     await migrate_database(settings)
     engine = create_engine(postgres.url)
     sessions = make_sessions(engine)
@@ -216,6 +222,9 @@ async def start_cluster(folder: Path, members: list[str], singles: list[str]) ->
         "CLARION_SMTP__FROM_ADDRESS": "chaos@clarion.test", "CLARION_API__PORT": str(ports["api"]),
         "CLARION_WORKER__SEND_HEARTBEAT_SECONDS": "5", "CLARION_WORKER__RECIPIENTS_PER_BATCH": "100",
         "CLARION_WORKER__SEND_MAX_ATTEMPTS": "20",
+        "CLARION_WORKER__UNKNOWN_OUTCOME": json.dumps({**UNKNOWN_OUTCOME_DEFAULTS, "webhook": webhook_policy}),
+        # The real-time bus on a Redis of this run (restarted as a fault), else PostgreSQL's LISTEN/NOTIFY.
+        **({"CLARION_REALTIME_BUS": "redis", "CLARION_REDIS_URL": redis.url} if redis is not None else {}),
     }
     me = [sys.executable, "-m", "clarion"]
     api = Proc("api", [*me, "api"], env_vars, folder)
@@ -225,8 +234,16 @@ async def start_cluster(folder: Path, members: list[str], singles: list[str]) ->
     await wait_http(f"http://127.0.0.1:{ports['api']}/health", api, timeout=90)  # type: ignore[arg-type]
     for worker in workers:
         await wait_log(worker, "worker polling task queue", timeout=90)  # type: ignore[arg-type]
-    return Cluster(folder, postgres, temporal, api, workers, f"http://127.0.0.1:{ports['api']}", demo.api_key,
-                   ports["temporal"], sink)
+    api_url = f"http://127.0.0.1:{ports['api']}"
+    headers = {"Authorization": f"ApiKey {demo.api_key}"}
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=20) as http:
+        hook = {"providerId": "webhook", "credentials": {"url": webhooks.url, "secret": WEBHOOK_SECRET}}
+        (await http.post("/v1/integrations", json=hook)).raise_for_status()
+        env_body = (await http.put(f"/v1/environments/{demo.environment_id}", json={"inboxHmac": False})).json()
+        inbox = InboxClients(api_url, singles[:WATCHED])
+        await inbox.start(http, env_body["data"]["applicationIdentifier"])
+    return Cluster(folder, postgres, temporal, api, workers, api_url, demo.api_key, ports["temporal"], sink,
+                   webhooks, redis, inbox)
 
 
 # --------------------------------------------------------------------------- the load
@@ -307,6 +324,8 @@ async def inject_faults(cluster: Cluster, spread_seconds: float, stop: asyncio.E
     """Worker kills every ~10 s; the API, Temporal and PostgreSQL once each, spread over the load."""
     started = time.monotonic()
     once = [(spread_seconds * 0.25, "api"), (spread_seconds * 0.5, "temporal"), (spread_seconds * 0.75, "postgres")]
+    if cluster.redis is not None:
+        once.insert(2, (spread_seconds * 0.6, "redis"))
     next_kill, victim = 5.0, 0
     while not stop.is_set():
         now = time.monotonic() - started
@@ -322,6 +341,11 @@ async def inject_faults(cluster: Cluster, spread_seconds: float, stop: asyncio.E
                 cluster.note("Temporal server killed (SIGKILL) and restarted")
                 await asyncio.sleep(2)
                 cluster.temporal.start()
+            elif what == "redis" and cluster.redis is not None:
+                cluster.redis.stop()
+                cluster.note("Redis (the real-time bus) stopped and restarted")
+                await asyncio.sleep(1)
+                cluster.redis.start()
             else:
                 cluster.note("PostgreSQL restarted (immediate shutdown)")
                 await asyncio.to_thread(cluster.postgres.stop, "immediate")
@@ -349,12 +373,13 @@ class Counts:
     duplicated: int
     unknown: int  # outcomes that were unknown when a retry found them (resent or recorded as such)
     still_unknown: int = 0  # recorded as "outcome unknown" (at_most_once) or left "transmitting"
-    same_message_id: bool = True
+    same_message_id: bool = True  # email: each duplicate has the first's Message-ID; webhook: one id per pair
+    note: str = ""
 
     def line(self, run: str, channel: str) -> str:
-        extra = "" if self.same_message_id else " (a duplicate with a different Message-ID!)"
+        extra = "" if self.same_message_id else " (a duplicate under a different Message-ID / webhook-id!)"
         return (f"run={run} channel={channel} lost={self.lost} duplicated={self.duplicated} unknown={self.unknown} "
-                f"expected={self.expected} still_unknown={self.still_unknown}{extra}")
+                f"expected={self.expected} still_unknown={self.still_unknown} {self.note}".rstrip() + extra)
 
 
 async def store_rows(url: str) -> list[tuple[str, str, str, str]]:
@@ -367,7 +392,7 @@ async def store_rows(url: str) -> list[tuple[str, str, str, str]]:
         await engine.dispose()
 
 
-async def unknown_outcomes(url: str) -> int:
+async def unknown_outcomes(url: str, channel: str) -> int:
     """Sends whose worker died on the wire, as noted by the attempts that found them (a resend whose own
     attempt is killed before its last commit leaves no note: the count can be short by those)."""
     engine = create_engine(url)
@@ -375,10 +400,17 @@ async def unknown_outcomes(url: str) -> int:
         async with engine.connect() as conn:
             result = await conn.execute(text(
                 "SELECT count(*) FROM execution_details "
-                "WHERE channel = 'email' AND detail LIKE 'The worker stopped while%'"))
+                "WHERE channel = :channel AND detail LIKE 'The worker stopped while%'"), {"channel": channel})
             return int(result.scalar_one())
     finally:
         await engine.dispose()
+
+
+def by_pair(cluster: Cluster) -> dict[tuple[str, str], list[str]]:
+    received: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
+    for r in cluster.sink.received:
+        received[(r.to.split("@")[0], r.tx)].append(r.message_id)
+    return received
 
 
 async def count(cluster: Cluster, expected: set[tuple[str, str]], patience: float) -> dict[str, Counts]:
@@ -386,36 +418,62 @@ async def count(cluster: Cluster, expected: set[tuple[str, str]], patience: floa
     while True:
         rows = await store_rows(cluster.postgres.url)
         in_app = {(s, t) for c, s, t, _ in rows if c == "in_app"}
-        mailed = {(r.to.split("@")[0], r.tx) for r in cluster.sink.received}
-        settled = not [r for r in rows if r[0] == "email" and r[3] == "transmitting"]
-        if (expected <= in_app and expected <= mailed and settled) or time.monotonic() > deadline:
+        mailed = set(by_pair(cluster))
+        hooked = set(cluster.webhooks.pairs())
+        settled = not [r for r in rows if r[0] in ("email", "webhook") and r[3] == "transmitting"]
+        if (expected <= in_app and expected <= mailed and expected <= hooked and settled) \
+                or time.monotonic() > deadline:
             break
         await asyncio.sleep(2)
+    # The last live frames: wait while they still come in (a frame never sent is counted lost, not waited for).
+    last, quiet_since = -1, time.monotonic()
+    while time.monotonic() - quiet_since < 6 and time.monotonic() < deadline + 30:
+        frames = sum(sum(c.live.values()) for c in cluster.inbox.clients)
+        if frames != last:
+            last, quiet_since = frames, time.monotonic()
+        await asyncio.sleep(1)
     by_key = collections.Counter((c, s, t) for c, s, t, _ in rows)
+    still = collections.Counter(c for c, _, _, st in rows if st in ("warning", "transmitting"))
     app_counts = Counts(
         expected=len(expected), lost=len(expected - in_app),
         duplicated=sum(n - 1 for (c, _, _), n in by_key.items() if c == "in_app" and n > 1), unknown=0,
     )
-    received = collections.defaultdict(list)
-    for r in cluster.sink.received:
-        received[(r.to.split("@")[0], r.tx)].append(r.message_id)
+    received = by_pair(cluster)
     email = Counts(
         expected=len(expected), lost=len(expected - set(received)),
         duplicated=sum(len(ids) - 1 for ids in received.values() if len(ids) > 1),
-        unknown=await unknown_outcomes(cluster.postgres.url),
-        still_unknown=sum(1 for c, _, _, st in rows if c == "email" and st in ("warning", "transmitting")),
+        unknown=await unknown_outcomes(cluster.postgres.url, "email"), still_unknown=still["email"],
         same_message_id=all(len(set(ids)) == 1 for ids in received.values()),
     )
-    return {"in_app": app_counts, "email": email}
+    # Webhooks: the receiver deduplicates by webhook-id (Standard Webhooks), so a webhook-id posted again is a
+    # redelivery it drops, not a duplicate; a duplicate is a (subscriber, transactionId) under two webhook-ids.
+    pairs = cluster.webhooks.pairs()
+    webhook = Counts(
+        expected=len(expected), lost=len(expected - set(pairs)), duplicated=sum(n - 1 for n in pairs.values()),
+        unknown=await unknown_outcomes(cluster.postgres.url, "webhook"), still_unknown=still["webhook"],
+        note=f"redelivered_same_webhook_id={sum(len(c) - 1 for c in cluster.webhooks.by_id.values())}",
+    )
+    watched = {c.subscriber for c in cluster.inbox.clients}
+    socket_expected = {(s, t) for s, t in expected if s in watched}
+    live = {(c.subscriber, t) for c in cluster.inbox.clients for t in c.live}
+    seen = live | {(c.subscriber, t) for c in cluster.inbox.clients for t in c.refetched}
+    socket = Counts(
+        expected=len(socket_expected), lost=len(socket_expected - seen),
+        duplicated=sum(n - 1 for c in cluster.inbox.clients for n in c.live.values() if n > 1), unknown=0,
+        note=f"live={len(socket_expected & live)} refetched_after_reconnect={len(socket_expected & (seen - live))} "
+             f"reconnects={sum(c.reconnects for c in cluster.inbox.clients)}",
+    )
+    return {"in_app": app_counts, "email": email, "webhook": webhook, "socket": socket}
 
 
 # --------------------------------------------------------------------------- one run
 
 
-async def one_run(name: str, faults: bool, load: Load, spread: float, keep: bool) -> dict[str, Counts]:
+async def one_run(name: str, faults: bool, load: Load, spread: float, keep: bool, webhook_policy: str,
+                  patience: float = 240.0) -> dict[str, Counts]:
     folder = Path(tempfile.mkdtemp(prefix=f"clarion-chaos-{name}-"))
     print(f"{name}: {'with faults' if faults else 'control, no faults'} (logs in {folder})", flush=True)
-    cluster = await start_cluster(folder, load.members, load.singles)
+    cluster = await start_cluster(folder, load.members, load.singles, webhook_policy)
     stop = asyncio.Event()
     chaos = asyncio.create_task(inject_faults(cluster, spread, stop)) if faults else None
     started = time.monotonic()
@@ -429,18 +487,46 @@ async def one_run(name: str, faults: bool, load: Load, spread: float, keep: bool
         for worker in cluster.workers:  # a worker killed last may still be starting
             if worker.proc is None or worker.proc.poll() is not None:
                 worker.start()
-        counts = await count(cluster, load.expected(), patience=240)
+        counts = await count(cluster, load.expected(), patience=patience)
     finally:
         stop.set()
+        await cluster.inbox.stop()
+        await cluster.webhooks.stop()
         cluster.stop()
         await asyncio.to_thread(cluster.postgres.stop, "fast")
+        summary = windows(folder)
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
     elapsed = time.monotonic() - started
     for channel, c in counts.items():
         print(c.line(name, channel), flush=True)
+    for channel in ("email", "webhook"):
+        print(f"{name}: {channel} unknown {100 * counts[channel].unknown / max(counts[channel].expected, 1):.2f} % "
+              f"of sends", flush=True)
+    print(f"{name}: undecided windows (marker to sent) per batch: {summary}", flush=True)
     print(f"{name}: {elapsed:.0f} s, {len(cluster.events)} faults", flush=True)
     return counts
+
+
+WINDOW = re.compile(r"(\d+) sends, median ([\d.]+) ms, p95 ([\d.]+) ms, max ([\d.]+) ms"
+                    r"(?: \(median send ([\d.]+) ms \+ sent ([\d.]+) ms\))?")
+
+
+def windows(folder: Path) -> str:
+    """The workers' "undecided windows" log lines summed up: sends, the median of the batch medians (and of its
+    two parts: the delivering act, the "sent" statement), the worst p95 and the max."""
+    found = [m.groups() for log in folder.glob("worker-*.log")
+             for m in WINDOW.finditer(log.read_text(errors="replace"))]
+    if not found:
+        return "none logged"
+
+    def median(index: int) -> float:
+        values = sorted(float(f[index]) for f in found if f[index] is not None)
+        return values[len(values) // 2] if values else float("nan")
+
+    return (f"{sum(int(f[0]) for f in found)} sends in {len(found)} batches, median of batch medians "
+            f"{median(1):.1f} ms (send {median(4):.1f} ms + sent {median(5):.1f} ms), "
+            f"worst p95 {max(float(f[2]) for f in found):.1f} ms, max {max(float(f[3]) for f in found):.1f} ms")
 
 
 async def main() -> int:
@@ -453,6 +539,10 @@ async def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="fault runs after the control run")
     parser.add_argument("--no-control", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the logs and data folders")
+    parser.add_argument("--patience", type=float, default=240.0,
+                        help="seconds to wait after the load for every delivery to arrive; later ones count lost")
+    parser.add_argument("--webhook-policy", default="at_least_once", choices=["at_least_once", "at_most_once"],
+                        help="unknown-outcome policy of the webhook step (its webhook-id makes a resend safe)")
     args = parser.parse_args()
     count_, size = (int(v) for v in args.bulk.split("x"))
     load = Load(singles=[f"s{i:03}" for i in range(50)], members=[f"m{i:03}" for i in range(args.topic)],
@@ -462,9 +552,9 @@ async def main() -> int:
     failed = False
     runs = ([] if args.no_control else [("control", False)]) + [(f"faults-{i + 1}", True) for i in range(args.runs)]
     for name, faults in runs:
-        counts = await one_run(name, faults, load, args.spread, args.keep)
+        counts = await one_run(name, faults, load, args.spread, args.keep, args.webhook_policy, args.patience)
         failed |= counts["in_app"].lost + counts["in_app"].duplicated + counts["email"].lost > 0
-        failed |= not counts["email"].same_message_id
+        failed |= not counts["email"].same_message_id or counts["webhook"].lost + counts["webhook"].duplicated > 0
     return 1 if failed else 0
 
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
+import re
 from email.headerregistry import Address
 from email.message import EmailMessage as MimeMessage
 from email.utils import formataddr, formatdate, parseaddr
 from typing import ClassVar, Literal
 
 import aiosmtplib
+from aiosmtplib.protocol import normalize_message_line_endings
+from aiosmtplib.status import SMTPStatus
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from channels._email_api import HEADER_POLICY
@@ -25,6 +29,7 @@ from channels.errors import DeliveryError, PermanentDeliveryError, RetryableDeli
 from channels.messages import EmailMessage
 
 _WIRE = HEADER_POLICY.clone(linesep="\r\n")
+_PERIOD = re.compile(rb"(?m)^\.")  # RFC 5321 4.5.2 transparency, as aiosmtplib's own DATA does
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 # These are set from the message fields; a template header must not override or smuggle them.
 _RESERVED_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "message-id", "reply-to", "date"})
@@ -79,6 +84,19 @@ class SmtpProvider(ChannelProvider[SmtpConfig, EmailMessage]):
     )
 
     async def send(self, message: EmailMessage, *, idempotency_key: str) -> SendResult:
+        staged = await self.stage(message, idempotency_key=idempotency_key)
+        try:
+            return await staged.deliver()
+        finally:
+            await staged.close()
+
+    async def stage(self, message: EmailMessage, *, idempotency_key: str) -> StagedMail:
+        """Everything of the SMTP transaction that cannot deliver the message: connect, EHLO, STARTTLS,
+        AUTH, MAIL FROM, RCPT TO, DATA and the whole content, but not the terminating ``.``.
+
+        A connection dropped before the ``.`` makes the server discard the message (RFC 5321 4.1.1.4), so
+        the caller commits its "transmitting" marker only now, and the undecided window is one reply.
+        """
         mime = self.build(message, idempotency_key=idempotency_key)
         sender = _address(message.from_address or self.config.from_address)
         # Bcc recipients go in the envelope only, never in a header the others can read.
@@ -86,19 +104,41 @@ class SmtpProvider(ChannelProvider[SmtpConfig, EmailMessage]):
             recipients = [item.addr_spec for item in _mailboxes([*message.to, *message.cc, *message.bcc])]
         except ValueError as exc:
             raise PermanentDeliveryError(f"smtp: cannot build the message: {exc}") from exc
+        # Flattened here, not by aiosmtplib: its own policy would fold long headers back to 78 characters
+        # (RFC 2047-encoding a List-Unsubscribe URL).
+        content = normalize_message_line_endings(mime.as_bytes(policy=_WIRE))
         client = self._client()
         try:
-            async with client:
-                # Flattened here, not by send_message: aiosmtplib's own policy would fold long headers
-                # back to 78 characters (RFC 2047-encoding a List-Unsubscribe URL).
-                refused, reply = await client.sendmail(sender, recipients, mime.as_bytes(policy=_WIRE))
+            await client.connect()
+            if client.is_ehlo_or_helo_needed:
+                await client.ehlo()
+            options = [f"size={len(content)}"] if client.supports_extension("size") else []
+            await client.mail(sender, options=options)
+            errors: list[aiosmtplib.SMTPRecipientRefused] = []
+            for rcpt in recipients:
+                try:
+                    await client.rcpt(rcpt)
+                except aiosmtplib.SMTPRecipientRefused as exc:
+                    errors.append(exc)
+            if len(errors) == len(recipients):
+                raise aiosmtplib.SMTPRecipientsRefused(errors)
+            refused = {str(exc.recipient): f"{exc.code} {exc.message}" for exc in errors}
+            start = await client.execute_command(b"DATA")
+            if start.code != SMTPStatus.start_input:
+                raise aiosmtplib.SMTPDataError(start.code, start.message)
+            if client.protocol is None:
+                raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+            client.protocol.write(_PERIOD.sub(b"..", content))  # dot-stuffed; ends with CRLF
         except aiosmtplib.SMTPRecipientsRefused as exc:
+            client.close()
             raise _refused_error(exc) from exc
         except aiosmtplib.SMTPException as exc:
+            client.close()
             raise _smtp_error(exc) from exc
-        # Some recipients accepted: the message is out, so retrying would duplicate it for them.
-        detail = {"reply": reply, "refused": {rcpt: str(err) for rcpt, err in refused.items()}}
-        return SendResult(provider_id=self.id, provider_message_id=mime["Message-ID"], detail=detail)
+        except BaseException:
+            client.close()
+            raise
+        return StagedMail(self.id, client, str(mime["Message-ID"]), refused)
 
     async def check(self) -> CheckResult:
         client = self._client()
@@ -162,6 +202,42 @@ class SmtpProvider(ChannelProvider[SmtpConfig, EmailMessage]):
             validate_certs=config.validate_certs,
             timeout=config.timeout,
         )
+
+
+class StagedMail:
+    """An SMTP transaction held just before its terminating ``.``: ``deliver`` sends it and reads the
+    server's verdict, ``close`` ends the connection (QUIT after a delivery, a plain close otherwise, which
+    makes the server drop the unterminated message)."""
+
+    def __init__(self, provider_id: str, client: aiosmtplib.SMTP, message_id: str, refused: dict[str, str]) -> None:
+        self._provider_id, self._client, self._message_id, self._refused = provider_id, client, message_id, refused
+        self._delivered = False
+
+    async def deliver(self) -> SendResult:
+        """Send the ``.`` and read the verdict. A refusal raises a ``DeliveryError``; a lost connection or a
+        reply that never came raises aiosmtplib's own error: the server may have taken the message, so the
+        outcome is unknown, not a failure (``activities.transmission`` keeps the marker for the policy)."""
+        try:
+            reply = await self._client.execute_command(b".")
+        except aiosmtplib.SMTPResponseException as exc:
+            self._client.close()
+            raise _smtp_error(exc) from exc
+        except aiosmtplib.SMTPException:
+            self._client.close()
+            raise
+        if reply.code != SMTPStatus.completed:
+            self._client.close()
+            raise _smtp_error(aiosmtplib.SMTPDataError(reply.code, reply.message))
+        self._delivered = True
+        # Some recipients accepted: the message is out, so retrying would duplicate it for them.
+        detail = {"reply": reply.message, "refused": self._refused}
+        return SendResult(provider_id=self._provider_id, provider_message_id=self._message_id, detail=detail)
+
+    async def close(self) -> None:
+        if self._delivered and self._client.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await self._client.quit()
+        self._client.close()
 
 
 def message_id(idempotency_key: str, domain: str) -> str:

@@ -100,13 +100,14 @@ def redrive(
     subscriber: Annotated[list[str] | None, typer.Option(help="only these subscribers (repeat)")] = None,
     channel: Annotated[list[str] | None, typer.Option(help="only these channels (repeat)")] = None,
     step: Annotated[list[str] | None, typer.Option(help="only these step ids (repeat)")] = None,
+    include: Annotated[list[str] | None, typer.Option(help="failed and/or unknown (repeat); default both")] = None,
 ) -> None:
     """Send again a transaction's deliveries that ended failed or unknown (never the sent ones)."""
     from .operate import redrive_command
 
     for line in _run(lambda: redrive_command(get_settings(), environment, transaction_id,
                                              subscriber_ids=subscriber or [], channels=channel or [],
-                                             steps=step or [])):
+                                             steps=step or [], include=include or [])):
         typer.echo(line)
 
 

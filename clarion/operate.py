@@ -46,11 +46,12 @@ async def _environment_id(session: AsyncSession, environment: str) -> uuid.UUID:
 
 async def redrive_command(
     settings: Settings, environment: str, transaction_id: str, *, subscriber_ids: list[str], channels: list[str],
-    steps: list[str], client: Client | None = None,
+    steps: list[str], include: list[str] | None = None, client: Client | None = None,
 ) -> list[str]:
-    """Start a re-drive as the API does; the lines list what it sends again."""
+    """Start a re-drive as the API does; the lines list what it sends again, each failed or unknown."""
     try:
-        body = RedriveBody.model_validate({"subscriberIds": subscriber_ids, "channels": channels, "steps": steps})
+        body = RedriveBody.model_validate({"subscriberIds": subscriber_ids, "channels": channels, "steps": steps,
+                                           **({"include": include} if include else {})})
     except ValidationError as exc:
         raise SystemExit(str(exc)) from exc
     engine = create_engine(settings.database_url)
@@ -69,7 +70,8 @@ async def redrive_command(
         await engine.dispose()
     if planned.workflow_id is None:
         return [f"nothing to re-drive: no delivery of {transaction_id} ended failed or unknown"]
-    return [f"re-drive {planned.workflow_id}: {len(planned.deliveries)} delivery(ies)",
+    unknown = sum(d.state == "unknown" for d in planned.deliveries)
+    return [f"re-drive {planned.workflow_id}: {len(planned.deliveries)} delivery(ies), {unknown} of them unknown",
             *(f"  {d.subscriber_id}  {d.step_id} ({d.channel})  {d.state}" for d in planned.deliveries),
             f"  {run_url(settings.temporal, planned.workflow_id)}"]
 

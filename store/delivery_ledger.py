@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import utcnow
-from store.bulk import insert_many_ignoring_conflicts
+from store.bulk import insert_ignoring_conflicts, insert_many_ignoring_conflicts
 from store.models import ExecutionDetail, Job, Message, Notification, Subscriber
 
 
@@ -96,6 +97,25 @@ async def insert_messages(*, session: AsyncSession, rows: Sequence[dict[str, Any
         session=session, model=Message,
         rows=[{"id": uuid.uuid4(), "created_at": now, "updated_at": now, **row} for row in rows],
     )
+
+
+async def take_marker(*, session: AsyncSession, row: Mapping[str, Any], stale_before: datetime) -> bool:
+    """Write the "transmitting" marker of one send: insert it, or take over the marker of an attempt that died
+    (still transmitting, untouched since ``stale_before``). False when another attempt holds it: a marker just
+    written by a concurrent attempt (one Temporal gave up on that is still running), which must not send too."""
+    now = utcnow()
+    inserted = await session.execute(
+        insert_ignoring_conflicts(session, Message).values(id=uuid.uuid4(), created_at=now, updated_at=now, **row)
+    )
+    if cast(CursorResult[Any], inserted).rowcount == 1:
+        return True
+    taken = await session.execute(
+        update(Message)
+        .where(Message.idempotency_key == row["idempotency_key"], Message.status == "transmitting",
+               Message.updated_at <= stale_before)
+        .values(updated_at=now, provider_id=row["provider_id"])
+    )
+    return cast(CursorResult[Any], taken).rowcount == 1
 
 
 async def finish_messages(*, session: AsyncSession, updates: Mapping[str, Mapping[str, Any]]) -> None:

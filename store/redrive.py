@@ -1,7 +1,10 @@
 """Which deliveries of a transaction a re-drive may send again, and reopening them.
 
 A delivery qualifies when it ended failed (its job ``failed``) or with an unknown outcome (its
-message kept as ``warning`` "outcome unknown": the worker stopped mid-send). A delivery that was
+message kept as ``warning`` with ``UNKNOWN_PREFIX``: the worker stopped mid-send under ``at_most_once``).
+The message table has no column of its own for that outcome, so the prefix is the one definition:
+``activities.unknown_outcome`` writes its text from it, and ``is_unknown`` and the query read it.
+A re-drive picks either kind, or only one (``include``), and says of each which it was. A delivery that was
 sent, skipped, or is still running never qualifies, so a re-drive cannot send it twice: reopening
 deletes only failed or unknown message rows, and the step activity then finds the same idempotency
 key free and the job open, exactly as on the first attempt.
@@ -21,6 +24,8 @@ from store.models import Job, Message, Notification
 
 CHANNEL_STEPS = frozenset({"in_app", "email", "sms", "chat", "push", "webhook"})
 UNKNOWN_PREFIX = "outcome unknown"
+UNKNOWN_STATUS = "warning"
+STATES = ("failed", "unknown")
 # Message rows a reopen may delete: a failure, or a send whose outcome is unknown. Never "sent".
 REOPENABLE_MESSAGES = ("error", "warning")
 
@@ -34,15 +39,22 @@ class Redrivable:
     state: str  # failed, unknown
 
 
+def is_unknown(status: str | None, error_text: str | None) -> bool:
+    """A message whose send was cut off by a dying worker and not sent again (policy at_most_once)."""
+    return status == UNKNOWN_STATUS and (error_text or "").startswith(UNKNOWN_PREFIX)
+
+
 def _unknown(message: Message | None) -> bool:
-    return message is not None and message.status == "warning" and (message.error_text or "").startswith(UNKNOWN_PREFIX)
+    return message is not None and is_unknown(message.status, message.error_text)
 
 
 async def redrivable(
     *, session: AsyncSession, environment_id: uuid.UUID, transaction_id: str,
     subscriber_ids: Collection[str] = (), channels: Collection[str] = (), steps: Collection[str] = (),
+    include: Collection[str] = STATES,
 ) -> list[Redrivable]:
-    """The transaction's failed and unknown deliveries, narrowed by subscriber, channel (step type) and step."""
+    """The transaction's failed and unknown deliveries (``include``: either or both), narrowed by subscriber,
+    channel (step type) and step."""
     where = [Notification.environment_id == environment_id, Notification.transaction_id == transaction_id,
              Job.step_type.in_(sorted(CHANNEL_STEPS))]
     if subscriber_ids:
@@ -56,14 +68,14 @@ async def redrivable(
                Message)
         .join(Job, Job.notification_id == Notification.id)
         .outerjoin(Message, and_(Message.notification_id == Notification.id, Message.step_id == Job.step_id))
-        .where(*where, or_(Job.status == "failed", and_(Message.status == "warning",
+        .where(*where, or_(Job.status == "failed", and_(Message.status == UNKNOWN_STATUS,
                                                           Message.error_text.like(f"{UNKNOWN_PREFIX}%"))))
         .order_by(Notification.subscriber_id, Job.created_at)
     )
     found: list[Redrivable] = []
     for run_key, subscriber_id, step_id, step_type, status, message in rows:
         state = "unknown" if _unknown(message) else "failed" if status == "failed" else None
-        if state is not None:
+        if state is not None and state in include:
             found.append(Redrivable(run_key, step_id, step_type, subscriber_id, state))
     return found
 

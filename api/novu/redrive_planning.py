@@ -55,7 +55,7 @@ async def start_redrive(
         raise Conflict(f"Transaction {transaction_id!r} is still running; re-drive it when it has finished")
     found = await redrive.redrivable(
         session=session, environment_id=environment_id, transaction_id=transaction_id,
-        subscriber_ids=body.subscriber_ids, channels=body.channels, steps=body.steps,
+        subscriber_ids=body.subscriber_ids, channels=body.channels, steps=body.steps, include=body.include,
     )
     if not found:
         return PlannedRedrive(deliveries=[], workflow_id=None)

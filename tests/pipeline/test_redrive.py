@@ -59,7 +59,7 @@ async def test_redrive_after_an_outage_sends_each_failed_delivery_once_and_succe
 
     again = await redrive(pipeline, "tx-outage")
     assert again == {"transactionId": "tx-outage", "started": False, "redriveWorkflowId": None,
-                     "temporalUrl": None, "deliveries": []}
+                     "temporalUrl": None, "deliveries": [], "failed": 0, "unknown": 0}
     explained = await pipeline.client.get("/v1/notifications/explain", headers=pipeline.headers,
                                           params={"transactionId": "tx-outage", "subscriberId": failed[0]})
     recipient = explained.json()["data"]["recipients"][0]
@@ -78,8 +78,12 @@ async def test_redrive_takes_an_unknown_outcome_and_narrows_by_subscriber_and_ch
     async with pipeline.sessions() as session, session.begin():
         await session.execute(update(Message).where(Message.subscriber_id.in_(["p2", "p3"]), Message.channel == "email")
                               .values(status="warning", error_text="outcome unknown: worker stopped mid-send"))
-    data = await redrive(pipeline, "tx-unknown", {"subscriberIds": ["p2"], "channels": ["email"]})
+    only_failed = await redrive(pipeline, "tx-unknown", {"include": ["failed"]})
+    assert only_failed["deliveries"] == [] and only_failed["started"] is False  # unknowns are left alone
+    data = await redrive(pipeline, "tx-unknown", {"subscriberIds": ["p2"], "channels": ["email"],
+                                                  "include": ["unknown"]})
     assert data["deliveries"] == [{"subscriberId": "p2", "stepId": "mail", "channel": "email", "state": "unknown"}]
+    assert (data["unknown"], data["failed"]) == (1, 0)
     await finished(pipeline, data["redriveWorkflowId"])
     assert len(pipeline.mailbox.to("p2@example.test")) == 2  # at least once: the operator chose to resend
     assert len(pipeline.mailbox.to("p3@example.test")) == 1  # not asked for
@@ -94,6 +98,8 @@ async def test_redrive_refusals(pipeline: Pipeline) -> None:
     assert missing["statusCode"] == 404 and "tx-never" in missing["message"]
     bad = await redrive(pipeline, "tx-never", {"channels": ["pigeon"]}, status=422)  # the app's validation shape
     assert "channels.0" in bad["errors"], bad
+    wrong = await redrive(pipeline, "tx-never", {"include": ["lost"]}, status=422)
+    assert "include.0" in wrong["errors"], wrong
     hour = {"type": "regular", "amount": 1, "unit": "hours"}
     wait = {"id": "wait", "type": "delay", "active": True, "controls": hour}
     await add_workflow(pipeline.sessions, pipeline.tenancy.env_a.id, "later", steps=[INBOX, wait, MAIL])
@@ -120,7 +126,8 @@ async def test_clarion_redrive_starts_the_same_redrive(pipeline: Pipeline, engin
     settings = pipeline.settings.model_copy(update={"database": DatabaseSettings(url=str(engine.url))})
     lines = await redrive_command(settings, str(env), "tx-cli", subscriber_ids=[], channels=["email"], steps=[],
                                   client=pipeline.temporal)
-    assert lines[:2] == [f"re-drive redrive:{env}:tx-cli: 1 delivery(ies)", "  p1  mail (email)  failed"]
+    assert lines[:2] == [f"re-drive redrive:{env}:tx-cli: 1 delivery(ies), 0 of them unknown",
+                         "  p1  mail (email)  failed"]
     await finished(pipeline, f"redrive:{env}:tx-cli")
     assert len(pipeline.mailbox.to("p1@example.test")) == 1
     nothing = await redrive_command(settings, str(env), "tx-cli", subscriber_ids=[], channels=[], steps=[],

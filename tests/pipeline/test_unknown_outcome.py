@@ -12,6 +12,7 @@ import pytest
 from activities.ledger import Ledger
 from activities.unknown_outcome import settle
 from core.payloads import StepOutcome
+from store.redrive import is_unknown
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -43,6 +44,9 @@ def test_at_most_once_records_an_old_marker_as_unknown() -> None:
     send, ledger, _ = decide("transmitting", "at_most_once", age=60)
     assert not send and ledger.finishes["k"]["status"] == "warning"
     assert "policy at_most_once" in ledger.finishes["k"]["error_text"]
+    # What re-drive's include "unknown" picks up (store/redrive.py): the one definition of the outcome.
+    assert is_unknown(ledger.finishes["k"]["status"], ledger.finishes["k"]["error_text"])
+    assert not is_unknown("warning", "Step skipped: no email address")
 
 
 def test_a_send_committed_before_the_worker_stopped_is_recorded_not_resent() -> None:

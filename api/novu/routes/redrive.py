@@ -21,9 +21,10 @@ async def redrive(
     principal: NativeAuth, session: SessionDep, settings: SettingsDep, temporal: TemporalDep,
     body: Annotated[RedriveBody | None, Body()] = None,
 ) -> Any:
-    """Send again the deliveries that ended failed or with an unknown outcome (optionally only some
-    subscribers, channels or steps), under their original idempotency keys: a delivery that was sent
-    is never sent twice. 409 while the transaction or an earlier re-drive of it is still running."""
+    """Send again the deliveries that ended failed or with an unknown outcome (``include``: both by default;
+    optionally only some subscribers, channels or steps), under their original idempotency keys: a delivery
+    that was sent is never sent twice. Each listed delivery says whether it had failed or was unknown.
+    409 while the transaction or an earlier re-drive of it is still running."""
     planned = await start_redrive(
         session=session, client=temporal, task_queue=settings.temporal.task_queue, policy=send_policy(settings),
         environment_id=principal.environment_id, transaction_id=transaction_id, body=body or RedriveBody(),
@@ -34,4 +35,6 @@ async def redrive(
         temporal_url=run_url(settings.temporal, planned.workflow_id) if planned.workflow_id else None,
         deliveries=[RedriveDelivery(subscriber_id=d.subscriber_id, step_id=d.step_id, channel=d.channel,
                                     state=d.state) for d in planned.deliveries],
+        failed=sum(d.state == "failed" for d in planned.deliveries),
+        unknown=sum(d.state == "unknown" for d in planned.deliveries),
     ))
