@@ -1,8 +1,9 @@
 """Turn what was recorded about a transaction into per-recipient timelines and one-line reasons.
 
 Pure: the store's rows, the trigger's input and the runs' delay timers go in, the explanation
-comes out. Every entry is an execution detail, a job or a timer that really exists; the words of
-the ``summary`` are derived from the entry that decided the outcome, never guessed.
+comes out as the wire's dicts (``api.novu.explain_wire``). Every entry is an execution detail, a
+job or a timer that really exists; the words of the ``summary`` are derived from the entry that
+decided the outcome, never guessed.
 """
 
 from __future__ import annotations
@@ -11,23 +12,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row
-
-from api.novu.schemas.explain import Entry, EntryStatus, Outcome, RecipientExplanation, RunLink, Stage, StepState
+from api.novu.explain_wire import EntryData, RecipientData, RunLinkData, StepStateData, entry
+from api.novu.schemas.explain import EntryStatus, Outcome, Stage
 from api.operations.run_histories import DelayTimer
 from core.payloads import TriggerInput
-
-# Rows of ``store.explanations`` (the columns it selects), read by attribute like the models.
-NotificationRow = Row[Any]
-DetailRow = Row[Any]
-JobRow = Row[Any]
-MessageRow = Row[Any]
+from store.explanations import DetailRecord, JobRecord, MessageRecord, NotificationRecord
 
 FINAL = frozenset({"completed", "skipped", "failed"})
 _STATUS: dict[str, EntryStatus] = {"success": "success", "warning": "warning", "failed": "failed"}
+_NOT_CHANNELS = frozenset({"delay", "digest", "throttle"})
+_NOT_SENT = frozenset({"transmitting", "error", "warning"})
 
 
-def _stage(d: DetailRow) -> Stage:
+def _stage(d: DetailRecord) -> Stage:
     raw = d.raw or {}
     decision = raw.get("decision")
     text = d.detail
@@ -60,7 +57,7 @@ def _stage(d: DetailRow) -> Stage:
     return "step"
 
 
-def _evidence(d: DetailRow) -> dict[str, Any]:
+def _evidence(d: DetailRecord) -> dict[str, Any]:
     evidence = {k: v for k, v in (d.raw or {}).items() if k != "decision"}
     if d.provider_id is not None:
         evidence["providerId"] = d.provider_id
@@ -71,16 +68,13 @@ def _evidence(d: DetailRow) -> dict[str, Any]:
     return evidence
 
 
-# Per-recipient models are built with ``model_construct``: their values come from the store's own
-# columns, and validating some 6 000 of them would be most of an explanation's cost.
+def detail_entry(d: DetailRecord) -> EntryData:
+    return {"at": d.created_at, "stage": _stage(d), "stepId": d.step_id, "channel": d.channel,
+            "status": _STATUS.get(d.status, "info"), "decision": d.detail, "evidence": _evidence(d)}
 
 
-def detail_entry(d: DetailRow) -> Entry:
-    return Entry.model_construct(at=d.created_at, stage=_stage(d), step_id=d.step_id, channel=d.channel,
-                 status=_STATUS.get(d.status, "info"), decision=d.detail, evidence=_evidence(d))
-
-
-def timer_entry(t: DelayTimer) -> Entry:
+def timer_entry(t: DelayTimer) -> EntryData:
+    status: EntryStatus
     if t.ended == "fired":
         late = (t.ended_at - t.planned_end).total_seconds() if t.ended_at else 0.0
         words = f"Delay ended at {_stamp(t.ended_at)} (planned {_stamp(t.planned_end)})"
@@ -94,28 +88,29 @@ def timer_entry(t: DelayTimer) -> Entry:
     evidence = {"startedAt": t.started_at.isoformat(), "plannedEnd": t.planned_end.isoformat(),
                 "realEnd": t.ended_at.isoformat() if t.ended_at else None, "ended": t.ended,
                 "lateSeconds": round(late, 3), "workflowId": t.workflow_id}
-    return Entry(at=t.started_at, stage="delay", step_id=t.step_id, channel="delay", status=status,
-                 decision=words, evidence=evidence)
+    return entry("delay", status, words, evidence, at=t.started_at, step_id=t.step_id, channel="delay")
 
 
 def _stamp(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "?"
 
 
-def trigger_entry(trigger: TriggerInput) -> Entry:
-    """The synchronous checks the trigger passed (a refused trigger starts nothing and is not recorded)."""
+def trigger_entry(trigger: TriggerInput) -> EntryData:
+    """The synchronous checks the trigger passed (a refused trigger starts nothing and is not recorded).
+
+    The same for every recipient: built once per transaction and shared by their timelines."""
     ctx = trigger.context
     words = f"Trigger accepted: workflow {ctx.workflow.identifier!r} is active"
     words += f" for tenant {ctx.tenant.identifier!r}" if ctx.tenant else ""
     evidence = {"workflow": ctx.workflow.identifier, "version": ctx.workflow.version, "critical": ctx.workflow.critical,
                 "tenant": ctx.tenant.identifier if ctx.tenant else None,
                 "actor": ctx.actor.subscriber_id if ctx.actor else None, "replayOf": ctx.replay_of}
-    return Entry.model_construct(at=None, stage="trigger", status="success", decision=words, evidence=evidence)
+    return entry("trigger", "success", words, evidence)
 
 
 def recipient_entry(
-    n: NotificationRow, trigger: TriggerInput | None, topics: Sequence[str], listed_ids: frozenset[str]
-) -> Entry:
+    n: NotificationRecord, trigger: TriggerInput | None, topics: Sequence[str], listed_ids: frozenset[str]
+) -> EntryData:
     """How the recipient was reached: listed, through which topics, deduplicated, or a broadcast."""
     listed = n.subscriber_id in listed_ids
     evidence: dict[str, Any] = {"listed": listed, "topics": list(topics), "run": n.temporal_workflow_id}
@@ -133,13 +128,12 @@ def recipient_entry(
     if ways > 1:
         words += f"; deduplicated: reached {ways} ways, notified once"
         evidence["deduplicated"] = True
-    return Entry.model_construct(at=n.created_at, stage="recipient", status="success", decision=words,
-                                 evidence=evidence)
+    return entry("recipient", "success", words, evidence, at=n.created_at)
 
 
-def _preference_words(e: Entry, workflow: str) -> str:
-    ev = e.evidence
-    channel, rule = ev.get("channel") or e.channel, ev.get("rule")
+def _preference_words(e: EntryData, workflow: str) -> str:
+    ev = e["evidence"]
+    channel, rule = ev.get("channel") or e["channel"], ev.get("rule")
     when = ev.get("switchedAt")
     on = f" on {when[:19].replace('T', ' ')} UTC" if isinstance(when, str) else ""
     return {
@@ -150,89 +144,98 @@ def _preference_words(e: Entry, workflow: str) -> str:
         "workflow default": f"workflow {workflow!r} has {channel} off by default",
         "critical": f"critical workflow {workflow!r} has {channel} off in its own defaults",
         "read-only": f"read-only workflow {workflow!r} has {channel} off in its own defaults",
-    }.get(str(rule), e.decision)
+    }.get(str(rule), e["decision"])
 
 
-def _reason(e: Entry, workflow: str) -> str:
+def _reason(e: EntryData, workflow: str) -> str:
     """The words of a deciding entry, for the summary."""
-    step = f"step {e.step_id!r}" if e.step_id else "a step"
-    if e.stage == "preference":
+    step = f"step {e['stepId']!r}" if e["stepId"] else "a step"
+    stage, evidence, decision = e["stage"], e["evidence"], e["decision"]
+    if stage == "preference":
         return _preference_words(e, workflow)
-    if e.stage == "condition":
-        failed = [c for c in e.evidence.get("conditions", []) if not c.get("passed")]
+    if stage == "condition":
+        failed = [c for c in evidence.get("conditions", []) if not c.get("passed")]
         if failed:
             c = failed[0]
             seen = f"{c['actual']!r}" if c.get("defined") else "missing"
             rule = f"{c['field']} {c['op']} {c['expected']!r}"
             return f"{step} skipped: condition {rule} was false ({c['field']} was {seen})"
-        return f"{step} skipped: {e.decision.removeprefix('Step skipped: ')}"
-    if e.stage == "throttle":
-        window = e.evidence.get("windowSeconds")
-        return f"throttled by {step}: the limit of {e.evidence.get('limit')} per {window:g}s was reached" \
+        return f"{step} skipped: {decision.removeprefix('Step skipped: ')}"
+    if stage == "throttle":
+        window = evidence.get("windowSeconds")
+        return f"throttled by {step}: the limit of {evidence.get('limit')} per {window:g}s was reached" \
             if isinstance(window, (int, float)) else f"throttled by {step}"
-    if e.stage == "digest":
-        return f"merged into digest {e.evidence.get('digestWorkflowId')}; the digest's run sends it"
-    if e.stage == "outcome_unknown":
-        return f"outcome unknown on {e.channel}: {e.decision}"
-    if e.stage in ("attempt", "render"):
-        return f"{e.channel} {e.decision[0].lower()}{e.decision[1:]}"
-    return f"{step}: {e.decision}"
+    if stage == "digest":
+        return f"merged into digest {evidence.get('digestWorkflowId')}; the digest's run sends it"
+    if stage == "outcome_unknown":
+        return f"outcome unknown on {e['channel']}: {decision}"
+    if stage in ("attempt", "render"):
+        return f"{e['channel']} {decision[0].lower()}{decision[1:]}"
+    return f"{step}: {decision}"
+
+
+def _at(e: EntryData) -> tuple[bool, datetime]:
+    at = e["at"]
+    return (True, datetime.min) if at is None else (False, at)
 
 
 def explain_recipient(
-    n: NotificationRow, *, details: Sequence[DetailRow], jobs: Sequence[JobRow], messages: Sequence[MessageRow],
-    trigger: TriggerInput | None, topics: Sequence[str], timers: Sequence[DelayTimer], runs: list[RunLink],
-    running: bool, listed_ids: frozenset[str],
-) -> RecipientExplanation:
-    timeline = [recipient_entry(n, trigger, topics, listed_ids), *(detail_entry(d) for d in details),
-                *(timer_entry(t) for t in timers)]
-    timeline.sort(key=lambda e: (e.at is None, e.at or datetime.min))
-    if trigger is not None:
-        timeline.insert(0, trigger_entry(trigger))
-    steps = [StepState.model_construct(step_id=j.step_id, type=j.step_type, status=j.status) for j in jobs]
-    sent = [m for m in messages if m.status not in ("transmitting", "error", "warning")]
+    n: NotificationRecord, *, details: Sequence[DetailRecord], jobs: Sequence[JobRecord],
+    messages: Sequence[MessageRecord], trigger: TriggerInput | None, opening: EntryData | None,
+    topics: Sequence[str], timers: Sequence[DelayTimer], runs: list[RunLinkData], running: bool,
+    listed_ids: frozenset[str],
+) -> RecipientData:
+    """One recipient's timeline; ``opening`` is the transaction's ``trigger_entry`` (when its input is known)."""
+    timeline = [recipient_entry(n, trigger, topics, listed_ids), *map(detail_entry, details), *map(timer_entry, timers)]
+    if len(timeline) > 1:
+        timeline.sort(key=_at)
+    if opening is not None:
+        timeline.insert(0, opening)
+    steps: list[StepStateData] = [{"stepId": j.step_id, "type": j.step_type, "status": j.status} for j in jobs]
+    sent = [m for m in messages if m.status not in _NOT_SENT]
     unknown = [m for m in messages if m.status == "warning" or (m.status == "transmitting" and not running)]
-    channel_jobs = [j for j in jobs if j.step_type not in ("delay", "digest", "throttle")]
-    deciding = _deciding(timeline)
+    channel_jobs = [j for j in jobs if j.step_type not in _NOT_CHANNELS]
     workflow = n.workflow_identifier
     outcome: Outcome
-    if any(e.stage == "digest" and e.decision.startswith("Merged") for e in timeline):
-        outcome, summary = "digested", _reason(next(e for e in timeline if e.stage == "digest"), workflow)
+    digested = next((e for e in timeline if e["stage"] == "digest" and e["decision"].startswith("Merged")), None)
+    if digested is not None:
+        outcome, summary = "digested", _reason(next(e for e in timeline if e["stage"] == "digest"), workflow)
     elif running and (not channel_jobs or any(j.status not in FINAL for j in channel_jobs)
                       or any(m.status == "transmitting" for m in messages)):
-        waiting = next((e for e in reversed(timeline) if e.stage == "delay" and e.evidence.get("ended") == "waiting"),
-                       None)
-        outcome, summary = "pending", waiting.decision if waiting else "in progress: the run has not finished"
+        waiting = next((e for e in reversed(timeline)
+                        if e["stage"] == "delay" and e["evidence"].get("ended") == "waiting"), None)
+        outcome, summary = "pending", waiting["decision"] if waiting else "in progress: the run has not finished"
     elif unknown and not sent:
+        deciding = _deciding(timeline)
         outcome, summary = "unknown", _reason(deciding, workflow) if deciding else "outcome unknown"
-    elif sent and all(j.status == "completed" for j in channel_jobs) and not unknown:
+    elif sent and not unknown and all(j.status == "completed" for j in channel_jobs):
         outcome = "sent"
         summary = "sent on " + ", ".join(dict.fromkeys(f"{m.channel} by {m.provider_id}" for m in sent))
     elif sent:
+        deciding = _deciding(timeline)
         outcome = "partially_sent"
         summary = "sent on " + ", ".join(dict.fromkeys(m.channel for m in sent))
         summary += f"; not on the others: {_reason(deciding, workflow)}" if deciding else ""
     else:
+        deciding = _deciding(timeline)
         outcome = "not_sent"
         summary = "not sent: " + (_reason(deciding, workflow) if deciding else "no step sent anything")
-    timeline.append(Entry.model_construct(at=None, stage="outcome", status=_outcome_status(outcome), decision=summary,
-                          evidence={"jobs": {j.step_id: j.status for j in jobs},
-                                    "messages": [{"channel": m.channel, "status": m.status,
-                                                  "providerId": m.provider_id, "messageId": str(m.id),
-                                                  "error": m.error_text} for m in messages]}))
-    return RecipientExplanation.model_construct(
-        subscriber_id=n.subscriber_id, notification_id=str(n.id), outcome=outcome, summary=summary, steps=steps,
-        timeline=timeline, runs=runs,
-    )
+    timeline.append(entry("outcome", _OUTCOME_STATUS.get(outcome, "failed"), summary, {
+        "jobs": {j.step_id: j.status for j in jobs},
+        "messages": [{"channel": m.channel, "status": m.status, "providerId": m.provider_id, "messageId": str(m.id),
+                      "error": m.error_text} for m in messages]}))
+    return {"subscriberId": n.subscriber_id, "notificationId": str(n.id), "outcome": outcome, "summary": summary,
+            "steps": steps, "timeline": timeline, "runs": runs}
 
 
-def _deciding(timeline: Sequence[Entry]) -> Entry | None:
+def _deciding(timeline: Sequence[EntryData]) -> EntryData | None:
     """The first entry that stopped a delivery (skipped, throttled, failed), else the last warning."""
     stopping = ("preference", "condition", "throttle", "reachability", "render", "outcome_unknown")
     for e in timeline:
-        if e.stage in stopping and (e.stage != "throttle" or e.decision.startswith("Throttled")):
+        stage = e["stage"]
+        if stage in stopping and (stage != "throttle" or e["decision"].startswith("Throttled")):
             return e
-        if e.stage in ("attempt", "step") and e.status == "failed":
+        if stage in ("attempt", "step") and e["status"] == "failed":
             return e
     return None
 
@@ -242,23 +245,19 @@ _OUTCOME_STATUS: dict[str, EntryStatus] = {
 }
 
 
-def _outcome_status(outcome: Outcome) -> EntryStatus:
-    return _OUTCOME_STATUS.get(outcome, "failed")
-
-
-def actor_explanation(subscriber_id: str, trigger: TriggerInput, runs: list[RunLink]) -> RecipientExplanation:
+def actor_explanation(subscriber_id: str, trigger: TriggerInput, runs: list[RunLinkData]) -> RecipientData:
     """The actor of a topic or broadcast trigger is left out of it; nothing was recorded for them."""
     words = "not sent: the subscriber was the actor of the event, and actors are left out of its recipients"
-    entry = Entry(stage="recipient", status="warning", decision="Dropped as the actor of the event",
-                  evidence={"actor": subscriber_id, "topics": trigger.topic_keys, "broadcast": trigger.everyone})
-    return RecipientExplanation(subscriber_id=subscriber_id, outcome="not_sent", summary=words,
-                                timeline=[entry], runs=runs)
+    dropped = entry("recipient", "warning", "Dropped as the actor of the event",
+                    {"actor": subscriber_id, "topics": trigger.topic_keys, "broadcast": trigger.everyone})
+    return {"subscriberId": subscriber_id, "notificationId": None, "outcome": "not_sent", "summary": words,
+            "steps": [], "timeline": [dropped], "runs": runs}
 
 
-def transaction_summary(recipients: Sequence[RecipientExplanation]) -> str:
+def transaction_summary(recipients: Sequence[RecipientData]) -> str:
     counts: dict[str, int] = {}
     for r in recipients:
-        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+        counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
     if len(recipients) == 1:
-        return recipients[0].summary
+        return recipients[0]["summary"]
     return f"{len(recipients)} recipient(s): " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
