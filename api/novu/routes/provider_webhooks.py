@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionDep, SettingsDep
 from api.errors import BadRequest, NotFound, Unauthorized
 from api.operations import delivery_events, lifecycle
 from channels import ChannelRegistry

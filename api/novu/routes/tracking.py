@@ -20,7 +20,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import NativeAuth, SessionDep, SettingsDep, TemporalDep
+from api.deps import NativeAuth, SessionDep, SettingsDep
 from api.errors import NotFound
 from api.operations import delivery_events, lifecycle
 from channels.delivery_events import DeliveryEvent
