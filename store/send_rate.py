@@ -3,8 +3,10 @@
 ``reserve`` answers when the caller may send: never more than ``per_window`` sends start in any
 window of ``window`` seconds (a sliding-window log of the last starts), no more than ``burst`` of
 them back to back (after a burst the next waits ``burst / rate``), and none before a provider's
-``Retry-After`` ends. The row is locked for the read-modify-write (``FOR UPDATE`` on PostgreSQL;
-SQLite serialises writers), so two workers never take the same slot.
+``Retry-After`` ends. The row is written before it is read (the insert-if-absent, then ``FOR UPDATE``
+on PostgreSQL), so on PostgreSQL the row lock and on SQLite the database write lock make two
+workers take turns: they never take the same slot. (On SQLite a read alone starts no transaction,
+so a read-then-write let two workers hand out the same slots.)
 """
 
 from __future__ import annotations
@@ -27,12 +29,10 @@ def window_for(rate: float) -> tuple[int, float]:
 
 
 async def _row(session: AsyncSession, integration_id: uuid.UUID) -> SendRateBucket:
+    await session.execute(insert_ignoring_conflicts(session, SendRateBucket).values(
+        integration_id=integration_id, slots=[], paused_until=0.0))
     query = select(SendRateBucket).where(SendRateBucket.integration_id == integration_id).with_for_update()
-    row = await session.scalar(query)
-    if row is None:
-        await session.execute(insert_ignoring_conflicts(session, SendRateBucket).values(
-            integration_id=integration_id, slots=[], paused_until=0.0))
-        row = await session.scalar(query.execution_options(populate_existing=True))
+    row = await session.scalar(query.execution_options(populate_existing=True))
     assert row is not None
     return row
 
