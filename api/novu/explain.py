@@ -22,7 +22,7 @@ from api.errors import NotFound
 from api.novu.explain_timeline import actor_explanation, explain_recipient, transaction_summary, trigger_entry
 from api.novu.explain_wire import ExplanationData, RecipientData, RunRole, envelope_json, run_link
 from api.novu.schemas.explain import Explanation, ExplanationEnvelope
-from api.operations.run_histories import DelayTimer, RunStatus, delay_timers, run_status, run_url, started_input
+from api.operations.run_histories import DelayTimer, RunStatus, delay_timers, run_status, run_url, transaction_run
 from core.payloads import TriggerInput
 from core.run_identity import trigger_workflow_id
 from core.settings import TemporalSettings
@@ -93,10 +93,10 @@ async def _gather(
 ) -> _Found:
     trigger_id = trigger_workflow_id(str(environment_id), transaction_id)
     # The store and the engine answer at the same time.
-    record, trigger, status = await asyncio.gather(
+    record, (trigger, status) = await asyncio.gather(
         explanations.transaction_notifications(session=session, environment_id=environment_id,
                                                transaction_id=transaction_id, subscriber_id=subscriber_id),
-        started_input(client, trigger_id, TriggerInput), run_status(client, trigger_id),
+        transaction_run(client, trigger_id),
     )
     if trigger is None and not record.notifications and (
         subscriber_id is None or not await _transaction_known(session, environment_id, transaction_id)
@@ -117,7 +117,7 @@ async def _gather(
 
 
 def _build(found: _Found, temporal: TemporalSettings) -> ExplanationData:
-    record, trigger, status, trigger_id = found.record, found.trigger, found.status, found.trigger_id
+    record, trigger, status = found.record, found.trigger, found.status
     urls: dict[str, str] = {}
 
     def url(workflow_id: str) -> str:  # a handful of runs for a thousand recipients
@@ -125,7 +125,8 @@ def _build(found: _Found, temporal: TemporalSettings) -> ExplanationData:
             urls[workflow_id] = run_url(temporal, workflow_id)
         return urls[workflow_id]
 
-    links = [run_link(trigger_id, "trigger", url(trigger_id), status.status)] if trigger is not None else []
+    # An event of a batched run links that run (``status`` names it), not a trigger id without a workflow.
+    links = [run_link(status.workflow_id, "trigger", url(status.workflow_id), status.status)] if trigger else []
     recipients: list[RecipientData] = []
     if found.actor is not None and trigger is not None:
         recipients.append(actor_explanation(found.actor, trigger, links))

@@ -7,6 +7,7 @@ answers ``None`` or an empty list then, so an explanation falls back to what the
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -68,11 +69,24 @@ async def started_input(client: Client, workflow_id: str, kind: type[T]) -> T | 
     """
     found = await _started_input(client, workflow_id, kind)
     if found is None and kind is TriggerInput and workflow_id.startswith("trigger:"):
-        return cast("T | None", await _batched_event(client, workflow_id))
+        batched = await _batched_event(client, workflow_id)
+        return cast("T | None", batched[1] if batched else None)
     return found
 
 
-async def _batched_event(client: Client, workflow_id: str) -> TriggerInput | None:
+async def transaction_run(client: Client, trigger_id: str) -> tuple[TriggerInput | None, RunStatus]:
+    """A transaction's event and the status of the run that carries it: its own trigger run, or the
+    batched run its event went into (whose id the status then names)."""
+    own, status = await asyncio.gather(_started_input(client, trigger_id, TriggerInput), run_status(client, trigger_id))
+    if own is not None or not trigger_id.startswith("trigger:"):
+        return own, status
+    batched = await _batched_event(client, trigger_id)
+    if batched is None:
+        return None, status
+    return batched[1], await run_status(client, batched[0])
+
+
+async def _batched_event(client: Client, workflow_id: str) -> tuple[str, TriggerInput] | None:
     _, env, tx = workflow_id.split(":", 2)
     if not _QUERYABLE.match(tx):
         return None
@@ -85,7 +99,7 @@ async def _batched_event(client: Client, workflow_id: str) -> TriggerInput | Non
         batched = await _started_input(client, run.id, BatchedInput)
         event = next((e for e in batched.events if e.context.transaction_id == tx), None) if batched else None
         if event is not None:
-            return event
+            return run.id, event
     return None
 
 

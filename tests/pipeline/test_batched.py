@@ -98,6 +98,8 @@ async def test_cancel_one_transaction_of_a_batch_leaves_the_others_and_search_fi
                                           headers=pipeline.headers)
     assert explained.status_code == 200, explained.text
     assert [r["subscriberId"] for r in explained.json()["data"]["recipients"]] == ["w2"]
+    # The link is the batched run that carried the event (its trigger id has no workflow of its own).
+    assert [(link["workflowId"], link["status"]) for link in explained.json()["data"]["runs"]] == [(run, "completed")]
     feed = await pipeline.client.get("/v1/notifications", params={"transactionId": "tx-w0"}, headers=pipeline.headers)
     assert feed.status_code == 200 and [n["transactionId"] for n in feed.json()["data"]] == ["tx-w0"]
 
