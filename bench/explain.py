@@ -38,6 +38,7 @@ from _setup import WORKFLOW, bench_settings, prepare_database  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from clarion.dev import temporal_binary  # noqa: E402
+from clarion.runners import freeze_startup_heap  # noqa: E402
 from clarion.worker import open_worker  # noqa: E402
 from core.payloads import RunResult  # noqa: E402
 from core.run_identity import ALL  # noqa: E402
@@ -72,6 +73,7 @@ async def main(recipients: int, rounds: int) -> None:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", headers=headers,
                           timeout=600) as http,
     ):
+        freeze_startup_heap()  # as the API and worker runners do once they have started
         to = [{"subscriberId": f"r{i:04}", "firstName": f"R{i}"} for i in range(recipients)]
         started = time.perf_counter()
         response = await http.post("/v1/events/trigger", json={"name": WORKFLOW, "to": to, "transactionId": "tx-1k"})

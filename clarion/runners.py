@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -19,6 +20,28 @@ from store.realtime import RealtimeBus, make_bus
 from .observability.logs import setup_logging
 from .observability.metrics import install_worker_metrics
 from .observability.tracing import instrument_app, setup_tracing
+
+
+def freeze_startup_heap() -> None:
+    """Take what start-up built (modules, routes, models, the workflow sandbox's imports) out of the
+    cyclic collector's reach: a full collection then scans only what requests and activities made,
+    where it scanned some 300 000 start-up objects each time (a 1 000-recipient explain spent about
+    40 % of its CPU in collections)."""
+    gc.collect()
+    gc.freeze()
+
+
+def _frozen_after_startup(app: FastAPI) -> FastAPI:
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        async with inner(a):
+            freeze_startup_heap()
+            yield
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 async def migrate_database(settings: Settings) -> None:
@@ -66,7 +89,7 @@ def serve_api(settings: Settings, *, with_worker: bool = False) -> None:
     if tracing is not None:
         instrument_app(app)
     uvicorn.run(
-        app,
+        _frozen_after_startup(app),
         host=settings.api.host,
         port=settings.api.port,
         log_level=settings.log_level,
@@ -91,6 +114,7 @@ async def run_worker(settings: Settings) -> None:
     metrics = install_worker_metrics(settings.observability)
     try:
         async with open_worker(settings) as worker:
+            freeze_startup_heap()
             logging.getLogger(__name__).info("worker polling task queue %r", worker.task_queue)
             await stop.wait()
     finally:
