@@ -1,4 +1,4 @@
-"""Send-rate limits of integrations: a provider whose ``send`` first waits for a shared slot.
+"""Send-rate limits of integrations: a provider whose every send first waits for a shared slot.
 
 Chosen mechanism: a sliding-window slot log in the store (``store.send_rate``), reserved in one
 short transaction per send, shared by every worker process; a delivery waits for its slot (the
@@ -14,7 +14,7 @@ import asyncio
 import time
 import uuid
 from functools import cache
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from channels import ChannelProvider, RetryableDeliveryError, SendResult
 from store import send_rate
@@ -79,6 +79,15 @@ class SendGate:
             await send_rate.pause(session=session, integration_id=self._integration_id, until=time.time() + seconds)
 
 
+@runtime_checkable
+class Gated(Protocol):
+    """A provider whose sends wait for a shared slot (``rate_limited``). The transmitter waits before a
+    send's marker and before an SMTP send is staged: the wait holds no database connection, is no part
+    of the undecided window, and covers staged sends (which never call ``send``)."""
+
+    async def wait_for_slot(self) -> None: ...
+
+
 _GATES: dict[tuple[uuid.UUID, float, int | None], SendGate] = {}
 
 
@@ -91,7 +100,8 @@ def gate_for(*, sessions: Sessions, integration_id: uuid.UUID, rate: float, burs
 
 
 def rate_limited(provider: ChannelProvider[Any, Any], gate: SendGate) -> ChannelProvider[Any, Any]:
-    """The same provider (same class, id and config) whose every ``send`` waits for a slot of ``gate``."""
+    """The same provider (same class, id and config), ``Gated`` by ``gate``; a provider's ``Retry-After``
+    pauses the gate."""
     limited = _limited(type(provider))(provider.config, context=provider.context)
     limited._gate = gate  # type: ignore[attr-defined]
     return limited
@@ -102,8 +112,10 @@ def _limited(base: type[ChannelProvider[Any, Any]]) -> type[ChannelProvider[Any,
     class RateLimited(base):  # type: ignore[valid-type, misc]
         _gate: SendGate
 
-        async def send(self, message: Any, *, idempotency_key: str) -> SendResult:
+        async def wait_for_slot(self) -> None:
             await self._gate.acquire()
+
+        async def send(self, message: Any, *, idempotency_key: str) -> SendResult:
             try:
                 result: SendResult = await super().send(message, idempotency_key=idempotency_key)
             except RetryableDeliveryError as exc:

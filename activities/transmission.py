@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from activities.send_rate import Gated
 from activities.telemetry import provider_span
 from channels import ChannelProvider, DeliveryError, RetryableDeliveryError, SendResult
 from store import delivery_ledger as deliveries
@@ -88,6 +89,8 @@ class Transmitter:
         ``row`` is the message row to mark (None for in-app, which has no remote to lose a send in);
         ``first`` is False on failover, where the marker exists and only names the new provider.
         """
+        if isinstance(provider, Gated):
+            await provider.wait_for_slot()  # the send-rate slot first: no connection held, no marker yet
         started = time.monotonic()
         if row is None:
             return await self._call(provider, message, key), round((time.monotonic() - started) * 1000)

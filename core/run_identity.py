@@ -18,6 +18,8 @@ BULK_TRIGGER_WORKFLOW = "BulkTriggerWorkflow"
 BATCHED_TRIGGER_WORKFLOW = "BatchedTriggerWorkflow"
 # Signal to a batched run: cancel one of its transactions, the others go on.
 CANCEL_TRANSACTION_SIGNAL = "cancel_transaction"
+# A batched run answers one transaction's own result (its result sums every transaction's).
+TRANSACTION_RESULT_QUERY = "transaction_result"
 PUBLISH_WORKFLOW = "PublishWorkflow"
 WEBHOOK_DELIVERY_WORKFLOW = "WebhookDeliveryWorkflow"
 

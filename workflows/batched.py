@@ -21,6 +21,7 @@ from core.payloads import Batch, RunInput, RunResult, TriggerInput
 from core.run_identity import (
     BATCHED_TRIGGER_WORKFLOW,
     CANCEL_TRANSACTION_SIGNAL,
+    TRANSACTION_RESULT_QUERY,
     trigger_attributes,
     trigger_summary,
     trigger_workflow_id,
@@ -45,6 +46,7 @@ class BatchedTriggerWorkflow:
         self.fast_forwarded = False
         self._runs: dict[str, asyncio.Task[RunResult]] = {}
         self._cancelled: set[str] = set()
+        self._results: dict[str, RunResult] = {}
 
     @workflow.signal(name=FAST_FORWARD_SIGNAL)
     def fast_forward(self) -> None:
@@ -56,6 +58,11 @@ class BatchedTriggerWorkflow:
         self._cancelled.add(transaction_id)
         if (run := self._runs.get(transaction_id)) is not None:
             run.cancel()
+
+    @workflow.query(name=TRANSACTION_RESULT_QUERY)
+    def transaction_result(self, transaction_id: str) -> RunResult | None:
+        """One transaction's own result once it has completed (None: not one of this run's, or not done)."""
+        return self._results.get(transaction_id)
 
     @workflow.run
     async def run(self, inp: BatchedInput) -> RunResult:
@@ -93,6 +100,7 @@ class BatchedTriggerWorkflow:
             how, recipients, error = "completed", 0, None
             if isinstance(outcome, RunResult):
                 total.add(outcome)
+                self._results[ctx.transaction_id] = outcome
                 recipients = outcome.recipients
             elif isinstance(outcome, asyncio.CancelledError):
                 how = "cancelled"

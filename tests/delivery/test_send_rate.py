@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI, Request
 
 from store.models import Message
-from tests.pipeline.conftest import Pipeline
+from tests.pipeline.conftest import Mailbox, Pipeline
 from tests.pipeline.factories import add_subscribers, add_topic, add_workflow
 from tests.sdk import serve
 
@@ -72,6 +72,30 @@ async def test_a_1000_member_topic_arrives_at_no_more_than_50_per_second(
     assert busiest_second(arrivals) <= RATE, busiest_second(arrivals)
     sent = await p.messages(transaction_id="tx-rate", status="sent")
     assert len(sent) == MEMBERS and all(isinstance(m, Message) and m.provider_id == "resend" for m in sent)
+
+
+async def test_a_rate_limited_smtp_integration_waits_for_its_slots_too(
+    delivery: Pipeline, smtp: tuple[Mailbox, int]
+) -> None:
+    """SMTP sends are staged (connected up to DATA) before their marker: the slot is taken before that."""
+    p, (mailbox, port) = delivery, smtp
+    env = p.tenancy.env_a.id
+    created = await p.client.post("/v1/integrations", headers=p.headers, json={
+        "providerId": "smtp", "identifier": "relay", "primary": True,
+        "credentials": {"host": "127.0.0.1", "port": port, "security": "none", "from_address": "c@example.test"}})
+    assert created.status_code == 201, created.text
+    limit = await p.client.put("/v1/integrations/relay/rate-limit", headers=p.headers,
+                               json={"maxPerSecond": 20, "burst": 5})
+    assert limit.status_code == 200, limit.text
+    members = [f"s{i:03}" for i in range(60)]
+    await add_subscribers(p.sessions, env, members, email=True)
+    await add_topic(p.sessions, env, "few", members)
+    await add_workflow(p.sessions, env, "news", steps=EMAIL)
+    answer = await p.trigger({"name": "news", "to": [{"type": "Topic", "topicKey": "few"}], "transactionId": "tx-smtp"})
+    assert answer.status_code == 201, answer.text
+    await p.finish("tx-smtp")
+    assert len(mailbox.arrivals) == len(members)
+    assert busiest_second(mailbox.arrivals) <= 20, busiest_second(mailbox.arrivals)
 
 
 async def test_burst_cannot_exceed_the_rate_and_null_removes_the_limit(delivery: Pipeline) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -33,6 +34,7 @@ from store import workflows as workflow_store
 from store.engine import Sessions, make_sessions
 from store.models import Message as StoredMessage
 from tests.factories import Tenancy, two_environments
+from workflows.batched import BatchedTriggerWorkflow
 
 
 @dataclass
@@ -45,12 +47,15 @@ class Mailbox:
     hold_seconds: float = 0.0
     # SMTP replies to give the next DATA commands instead of accepting them.
     replies: list[str] = field(default_factory=list)
+    # When each accepted message's terminating "." arrived (time.monotonic()).
+    arrivals: list[float] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         if self.replies:
             return self.replies.pop(0)
         raw = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
         self.messages.append(email.message_from_bytes(raw))
+        self.arrivals.append(time.monotonic())
         self.envelopes.append(list(envelope.rcpt_tos))
         waited = 0.0
         while waited < self.hold_seconds:  # re-read each time: a test may release the hold early
@@ -106,8 +111,11 @@ class Pipeline:
             async with self.sessions() as session:  # the batched run that claimed it (whole run's result)
                 owner = await transaction_claims.owner_of(session=session, environment_id=env,
                                                           transaction_id=transaction_id)
-            if owner is not None:
-                return await self.temporal.get_workflow_handle(owner, result_type=RunResult).result()
+            if owner is not None:  # the batched run that claimed it: its own part of that run's result
+                batched = self.temporal.get_workflow_handle(owner, result_type=RunResult)
+                whole = await batched.result()
+                own = await batched.query(BatchedTriggerWorkflow.transaction_result, transaction_id)
+                return own or whole
             await asyncio.sleep(0.1)
         raise AssertionError(f"no trigger workflow for {transaction_id}")
 

@@ -6,7 +6,7 @@ import templates
 def test_all_lists_exactly_the_public_names():
     public = {name for name in vars(templates) if not name.startswith("_")}
     modules = {"amplifiers", "budget", "checks", "conditions", "environment", "errors", "filters", "layout", "liquid",
-               "renderer", "translations"}
+               "renderer", "translations", "email_tracking"}
     assert set(templates.__all__) == public - modules
     assert templates.__all__ == [
         "CONTEXT_ROOTS",
