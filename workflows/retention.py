@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.retention import RetentionActivities, SweepInput, SweepResult
@@ -22,10 +23,13 @@ class StreamRetentionWorkflow:
         if workflow.patched("sweep-lifecycle-outbox"):
             # First: a lost lifecycle event waits at most one period, not behind a long purge.
             # By name: the activity lives with the lifecycle emitter (activities/lifecycle.py).
-            started = await workflow.execute_activity(
-                "sweep_lifecycle_outbox", inp, result_type=SweepResult,
-                start_to_close_timeout=timedelta(seconds=25), retry_policy=retry,
-            )
+            try:
+                started = await workflow.execute_activity(
+                    "sweep_lifecycle_outbox", inp, result_type=SweepResult,
+                    start_to_close_timeout=timedelta(seconds=25), retry_policy=retry,
+                )
+            except ActivityError:  # the purges still run; the next tick sweeps again
+                workflow.logger.warning("lifecycle outbox sweep failed", exc_info=True)
         swept = await workflow.execute_activity_method(
             RetentionActivities.sweep_stream_retention, inp, start_to_close_timeout=timedelta(seconds=50),
             retry_policy=retry,
