@@ -9,13 +9,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
+from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment
 
 from activities import lifecycle
 from activities.retention import SweepInput
 from core.run_identity import publish_workflow_id
-from store import subscribers
+from store import lifecycle_outbox, subscribers
 from store.base import utcnow
 from store.models import UnstartedEvent
 from tests.delivery.conftest import Receiver, until
@@ -93,3 +94,26 @@ async def test_events_started_by_the_api_and_the_worker_leave_no_outbox_row(
 
 async def _none_left(p: Pipeline) -> bool:
     return await unstarted(p) == []
+
+
+async def test_a_start_the_server_refuses_keeps_its_row_for_the_sweep(delivery: Pipeline, receiver: Receiver) -> None:
+    p = delivery
+    secret = await endpoints(p, receiver, ["subscriber.created"])
+    env = p.tenancy.env_a.id
+    async with p.sessions() as session, session.begin():
+        await subscribers.upsert_many(session=session, environment_id=env, profiles={"ada": {}})
+    events = lifecycle_outbox.take_committed(session)
+    assert len(events) == 1
+    # The same server, a namespace it does not have: every start raises, as with the server down.
+    refused = Client(p.temporal.service_client, namespace=f"missing-{uuid.uuid4().hex}",
+                     data_converter=p.temporal.data_converter)
+    emitter = lifecycle.LifecycleEmitter(sessions=p.sessions, client=refused, task_queue=f"tq-{uuid.uuid4().hex}",
+                                         policy=lifecycle.policy_of(p.settings))
+    with pytest.raises(RPCError):
+        await emitter.start(events)
+    assert await unstarted(p) == [(env, events[0].event_id)]
+    await age(p, p.settings.webhooks.outbox_sweep_after_seconds + 1)
+    assert await sweep(p) == 1
+    assert await unstarted(p) == []
+    (verified,) = await arrived_once(p, receiver, secret, 1)
+    assert verified["data"]["subscriberId"] == "ada"
