@@ -20,7 +20,7 @@ from activities.batched import BatchedActivities
 from activities.dispatch import DispatchActivities
 from activities.dry_run import DryRunActivities
 from activities.email_tracking import EmailTracking
-from activities.lifecycle import LifecycleEmitter, policy_of
+from activities.lifecycle import LifecycleEmitter, policy_of, sweep_outbox
 from activities.live import LiveActivities, LiveEvents
 from activities.mail_headers import MailHeaders
 from activities.providers import IntegrationProviders, ProviderSource
@@ -83,7 +83,8 @@ def build_worker(
     dispatch.mail_headers = MailHeaders(settings.public_api_url, settings.secret_key.get_secret_value())
     dispatch.email_tracking = EmailTracking(settings.public_api_url, settings.secret_key.get_secret_value(), sessions)
     dispatch.lifecycle = LifecycleEmitter(sessions=sessions, client=client, policy=policy_of(settings),
-                                          task_queue=task_queue or settings.temporal.task_queue)
+                                          task_queue=task_queue or settings.temporal.task_queue,
+                                          sweep_after_seconds=settings.webhooks.outbox_sweep_after_seconds)
     recipients = RecipientActivities(sessions=sessions)
     publishing = PublishingActivities(sessions=sessions, bus=bus)
     webhooks = WebhookActivities(
@@ -99,7 +100,7 @@ def build_worker(
         activities=[dispatch.send_step, recipients.resolve_recipients,
                     AudienceActivities(sessions=sessions).plan_audience_page, publishing.fan_out_event,
                     webhooks.attempt_webhook, webhooks.finish_webhook, *action_step_activities(sessions),
-                    retention.sweep_stream_retention, retention.purge_expired_records,
+                    retention.sweep_stream_retention, retention.purge_expired_records, sweep_outbox,
                     live_activities.publish_run_closed, live_activities.publish_runs_closed,
                     batched.claim_transactions, batched.send_steps,
                     RedriveActivities(sessions=sessions).reopen_deliveries,

@@ -123,6 +123,9 @@ class WebhookSettings(BaseModel):
     window_seconds: float = Field(default=86_400, gt=0)
     timeout_seconds: float = Field(default=30, gt=0)
     connect_timeout_seconds: float = Field(default=10, gt=0)
+    # A recorded lifecycle event not started this long after (its process died, Temporal was down) is
+    # started by the worker's periodic sweep; younger ones may still be starting in their own process.
+    outbox_sweep_after_seconds: float = Field(default=30.0, ge=0)
     # SNS signing certificates and subscription confirmations are fetched only from matching URLs.
     sns_url_pattern: str = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
 

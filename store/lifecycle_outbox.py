@@ -5,21 +5,30 @@ changed) calls ``record`` in its own transaction: the event becomes a published 
 environment and id, so the same change recorded twice is one event) and waits in the session until
 the commit. Whoever owns the session (an API request, an activity) then takes the committed ones
 with ``take_committed`` and starts their publish workflows; a rollback drops them.
+
+Each kept event also gets an ``unstarted_events`` row in the same transaction, deleted (``forget``)
+once its start succeeded: a process dying between the commit and the start, or a Temporal server
+down at that moment, leaves the row, and the worker's sweep starts it (``due``).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import and_, delete, event, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from store import publishing
-from store.models import PublishedEvent, WebhookSubscription
+from store.base import utcnow
+from store.bulk import insert_many_ignoring_conflicts
+from store.engine import Sessions
+from store.models import PublishedEvent, UnstartedEvent, WebhookSubscription
 
 _PENDING = "clarion.lifecycle_pending"  # recorded in the open transaction
 _COMMITTED = "clarion.lifecycle_committed"  # recorded in a committed one, not started yet
@@ -65,6 +74,9 @@ async def record(*, session: AsyncSession, environment_id: uuid.UUID, events: Se
         await publishing.record(session=session, environment_id=environment_id, event_id=e.event_id,
                                 event_type=e.type, topics=[], audiences=None, data=e.data)
     if kept:
+        now = utcnow()
+        await insert_many_ignoring_conflicts(session=session, model=UnstartedEvent, rows=[
+            {"environment_id": environment_id, "event_id": e.event_id, "created_at": now} for e in kept])
         sync = session.sync_session
         if not sync.info.get(_WATCHED):
             sync.info[_WATCHED] = True
@@ -88,3 +100,32 @@ async def recorded(*, session: AsyncSession, environment_id: uuid.UUID, event_id
     rows = await session.scalars(select(PublishedEvent).where(
         PublishedEvent.environment_id == environment_id, PublishedEvent.event_id.in_(list(event_ids))))
     return [LifecycleEvent(str(environment_id), r.event_id, r.type, dict(r.data)) for r in rows]
+
+
+async def forget(*, sessions: Sessions, events: Sequence[LifecycleEvent]) -> None:
+    """The events' publish workflows are started: one DELETE of their rows, in a short transaction."""
+    if not events:
+        return
+    by_env: dict[str, set[str]] = defaultdict(set)
+    for e in events:
+        by_env[e.environment_id].add(e.event_id)
+    async with sessions() as session, session.begin():
+        await session.execute(delete(UnstartedEvent).where(or_(*(
+            and_(UnstartedEvent.environment_id == uuid.UUID(env), UnstartedEvent.event_id.in_(ids))
+            for env, ids in by_env.items()))))
+
+
+async def due(*, session: AsyncSession, before: datetime, limit: int) -> list[LifecycleEvent]:
+    """Up to ``limit`` unstarted events recorded before ``before``, oldest first. A row whose published
+    event is gone (purged after the replay horizon) has nothing left to send: it is deleted here."""
+    rows = (await session.execute(
+        select(UnstartedEvent.environment_id, UnstartedEvent.event_id, PublishedEvent)
+        .outerjoin(PublishedEvent, and_(PublishedEvent.environment_id == UnstartedEvent.environment_id,
+                                        PublishedEvent.event_id == UnstartedEvent.event_id))
+        .where(UnstartedEvent.created_at < before).order_by(UnstartedEvent.created_at).limit(limit))).all()
+    orphans = [(env, event_id) for env, event_id, published in rows if published is None]
+    for env, event_id in orphans:
+        await session.execute(delete(UnstartedEvent).where(UnstartedEvent.environment_id == env,
+                                                           UnstartedEvent.event_id == event_id))
+    return [LifecycleEvent(str(env), event_id, published.type, dict(published.data))
+            for env, event_id, published in rows if published is not None]

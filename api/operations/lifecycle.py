@@ -4,7 +4,8 @@ The event is recorded as a published event (unique per environment and id) and s
 publish workflow whose id derives from the event id, so emitting the same event twice, from a
 provider's redelivery or a retried request, starts nothing new. Store writes that are events
 record them in their own transaction (``store.lifecycle_outbox``); ``EmitCommitted`` starts those
-once the route has committed, without waiting for any delivery.
+once the route has committed, without waiting for any delivery, and delete the started ones'
+outbox rows; a start lost to a crash or a Temporal outage is left to the worker's sweep.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from api.operations.publishing import Publisher
 from core.publishing_payloads import FanOutInput, PublishInput
 from core.run_identity import PUBLISH_WORKFLOW, publish_workflow_id
 from store import lifecycle_outbox
+from store.engine import Sessions
 from store.lifecycle_outbox import LifecycleEvent
 
 __all__ = ["EmitCommitted", "LifecycleEvent", "event", "record", "start", "start_committed"]
@@ -44,8 +46,10 @@ async def record(*, session: AsyncSession, environment_id: uuid.UUID, events: Se
     return await lifecycle_outbox.record(session=session, environment_id=environment_id, events=events)
 
 
-async def start(*, temporal: Client, publisher: Publisher, events: Sequence[LifecycleEvent]) -> None:
-    """Start each recorded event's publish workflow; one already started is left alone."""
+async def start(*, temporal: Client, publisher: Publisher, sessions: Sessions,
+                events: Sequence[LifecycleEvent]) -> None:
+    """Start each recorded event's publish workflow; one already started is left alone. The started
+    ones leave the outbox; a failed start keeps its row for the sweep, and raises."""
     gate = asyncio.Semaphore(_PARALLEL_STARTS)
 
     async def one(e: LifecycleEvent) -> None:
@@ -59,14 +63,20 @@ async def start(*, temporal: Client, publisher: Publisher, events: Sequence[Life
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, static_summary=f"lifecycle {e.type}",
                 )
 
-    await asyncio.gather(*(one(e) for e in events))
+    outcomes = await asyncio.gather(*(one(e) for e in events), return_exceptions=True)
+    await lifecycle_outbox.forget(sessions=sessions, events=[
+        e for e, outcome in zip(events, outcomes, strict=True) if not isinstance(outcome, BaseException)])
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 async def start_committed(request: Request, session: AsyncSession) -> None:
     """Start the events the session's committed writes recorded (none: no work at all)."""
     events = lifecycle_outbox.take_committed(session)
     if events:
-        await start(temporal=request.app.state.services.temporal, publisher=request.app.state.publisher,
+        services = request.app.state.services
+        await start(temporal=services.temporal, publisher=request.app.state.publisher, sessions=services.sessions,
                     events=events)
 
 

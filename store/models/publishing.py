@@ -36,6 +36,19 @@ class PublishedEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class UnstartedEvent(Base):
+    """A lifecycle event recorded but whose publish workflow is not known to be started: written with
+    the event, deleted once its start succeeds; a sweep starts those left behind (a crash, Temporal down)."""
+
+    __tablename__ = "unstarted_events"
+
+    environment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class WebhookSubscription(Base):
     """A receiver of one topic's events; ``secrets`` is sealed (newest first, each with its expiry)."""
 

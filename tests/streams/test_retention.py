@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.lifecycle import sweep_outbox
 from activities.retention import RetentionActivities
 from clarion import worker as clarion_worker
 from clarion.schedules import ensure_retention_schedule, retention_schedule_id
@@ -56,7 +57,7 @@ async def test_the_schedule_sweeps_expired_messages(engine: AsyncEngine, tempora
     handle = client.get_schedule_handle(retention_schedule_id(queue))
     try:
         retention = RetentionActivities(sessions=sessions)
-        activities = [retention.sweep_stream_retention, retention.purge_expired_records]
+        activities = [retention.sweep_stream_retention, retention.purge_expired_records, sweep_outbox]
         async with Worker(client, task_queue=queue, workflows=[StreamRetentionWorkflow], activities=activities):
             await handle.trigger()  # the first tick, without waiting a minute
             for _ in range(300):
