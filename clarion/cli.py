@@ -50,9 +50,10 @@ def api(
 @app.command()
 def worker() -> None:
     """Run a Temporal worker: Clarion's workflows and activities (start as many as you need)."""
-    from .runners import run_worker
+    from .runners import exit_drained, run_worker
 
     _run(lambda: run_worker(get_settings()))
+    exit_drained()
 
 
 @app.command()
