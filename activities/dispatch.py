@@ -142,7 +142,10 @@ class DispatchActivities:
             await deliveries.add_details(session=session, rows=ledger.details)
             await deliveries.set_job_status(session=session, statuses=ledger.jobs)
         await self._live.notifications_created(inp, created)  # after the commits, as live events must be
-        await self._live.step_committed(inp, [r["idempotency_key"] for r in ledger.inserts] + list(ledger.finishes))
+        # An earlier attempt may have committed its messages and died before it published them; their
+        # event ids repeat, so listeners that did get them drop the repeats.
+        await self._live.step_committed(inp, [*earlier, *(r["idempotency_key"] for r in ledger.inserts),
+                                              *ledger.finishes])
         if self.lifecycle is not None and kind.channel != Channel.IN_APP:  # message.sent/failed (activities/lifecycle)
             await self.lifecycle.after_step(ctx.environment_id, keys.values())
         if ledger.retry:

@@ -72,6 +72,17 @@ async def feed_page(
     return list(rows[:limit]), len(rows) > limit
 
 
+async def created_since(
+    *, session: AsyncSession, environment_id: uuid.UUID, subscriber_pk: uuid.UUID, since: datetime, limit: int
+) -> list[Message]:
+    """The subscriber's newest in-app messages created at or after ``since`` (at most ``limit``), oldest first."""
+    rows = await session.scalars(
+        select(Message).where(*_scope(environment_id, subscriber_pk, IN_APP), Message.created_at >= since)
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
+    )  # fmt: skip
+    return list(reversed(rows.all()))
+
+
 async def count(
     *, session: AsyncSession, environment_id: uuid.UUID, subscriber_pk: uuid.UUID, filters: FeedFilter, cap: int
 ) -> int:

@@ -7,6 +7,7 @@ effort: durable reading is what the inbox API and the event streams are for.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
@@ -54,6 +55,8 @@ class RealtimeEvent:
 Callback = Callable[[RealtimeEvent], Awaitable[None]]
 # Control messages between API nodes ({op, client_id, node, ...}), e.g. an unsubscribe for a remote socket.
 ControlCallback = Callable[[dict[str, Any]], Awaitable[None]]
+# Told when a lost subscription is back, with when it was lost: events published in between never arrive.
+ResumedCallback = Callable[[datetime], Awaitable[object]]
 # Payloads of the NOTIFY and PUBLISH channels (event-apis.md §3.7) are this JSON.
 MAX_INLINE_BYTES = 7900
 
@@ -64,6 +67,9 @@ class RealtimeBus(ABC):
     def __init__(self) -> None:
         self._callbacks: list[Callback] = []
         self._control_callbacks: list[ControlCallback] = []
+        self._resumed_callbacks: list[ResumedCallback] = []
+        self._lost_at: datetime | None = None
+        self._catching_up: set[asyncio.Task[None]] = set()
 
     async def publish(
         self,
@@ -90,6 +96,33 @@ class RealtimeBus(ABC):
     def subscribe_control(self, callback: ControlCallback) -> Callable[[], None]:
         self._control_callbacks.append(callback)
         return lambda: self._control_callbacks.remove(callback) if callback in self._control_callbacks else None
+
+    def subscribe_resumed(self, callback: ResumedCallback) -> Callable[[], None]:
+        """``callback(lost_at)`` runs each time the subscription is back after a loss, so a listener can
+        re-read from the database what was published while nobody listened (delivery stays best effort)."""
+        self._resumed_callbacks.append(callback)
+        return lambda: self._resumed_callbacks.remove(callback) if callback in self._resumed_callbacks else None
+
+    def _subscription_lost(self) -> None:
+        """Backends call this when their listening connection fails; the earliest loss of an outage counts."""
+        if self._lost_at is None:
+            self._lost_at = datetime.now(UTC)
+
+    def _subscription_up(self) -> None:
+        """Backends call this once listening again; the listeners catch up in a task of their own."""
+        lost_at, self._lost_at = self._lost_at, None
+        if lost_at is None or not self._resumed_callbacks:
+            return
+        task = asyncio.get_running_loop().create_task(self._tell_resumed(lost_at))
+        self._catching_up.add(task)
+        task.add_done_callback(self._catching_up.discard)
+
+    async def _tell_resumed(self, lost_at: datetime) -> None:
+        for callback in list(self._resumed_callbacks):
+            try:
+                await callback(lost_at)
+            except Exception:
+                log.warning("catching up after a lost real-time subscription failed", exc_info=True)
 
     async def control(self, body: dict[str, Any]) -> None:
         """Send a control message to every node (best effort, like events)."""

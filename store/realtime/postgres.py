@@ -3,7 +3,8 @@
 A NOTIFY payload is limited to 8000 bytes, so a larger event is written to ``realtime_outbox`` and
 the notice carries only its ``ref``; listeners read the row (rows older than 5 minutes are purged).
 The listening connection reconnects with exponential back-off; events sent while it is down are
-lost, which the bus allows (at most once, best effort).
+lost, which the bus allows (at most once, best effort); listeners are told when it is back
+(``subscribe_resumed``) to re-read what they missed.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class PostgresBus(RealtimeBus):
                 await conn.add_listener(CONTROL, self._on_notice)
                 self._listener, failures = conn, 0
                 self._up.set()
+                self._subscription_up()
                 while not lost.is_set():
                     # asyncpg notices a dead socket only on use, so probe it now and then.
                     with contextlib.suppress(TimeoutError):
@@ -84,6 +86,7 @@ class PostgresBus(RealtimeBus):
                 raise
             except Exception:
                 log.warning("real-time LISTEN connection lost; reconnecting", exc_info=True)
+            self._subscription_lost()
             self._listener = None
             failures += 1
             await asyncio.sleep(min(MAX_BACKOFF_SECONDS, 0.2 * 2**failures))

@@ -1,7 +1,8 @@
 """The Redis backend of the real-time bus: ``PUBLISH clarion:rt`` and one subscribing connection.
 
 Chosen when ``CLARION_REDIS_URL`` is set. Redis has no payload limit worth an outbox. The reader
-reconnects with exponential back-off; events published meanwhile are lost (at most once).
+reconnects with exponential back-off; events published meanwhile are lost (at most once), and the
+listeners are told when it is back (``subscribe_resumed``) to re-read what they missed.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -22,9 +24,11 @@ MAX_BACKOFF_SECONDS = 30.0
 
 
 class RedisBus(RealtimeBus):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, client_name: str | None = None) -> None:
         super().__init__()
         self._url = url
+        # Named connections (CLIENT LIST) tell an operator which process holds which subscription.
+        self._client_name = client_name or f"clarion-{os.getpid()}"
         self._redis: aioredis.Redis | None = None
         self._task: asyncio.Task[None] | None = None
         self._up = asyncio.Event()
@@ -35,7 +39,7 @@ class RedisBus(RealtimeBus):
         return self._listening
 
     async def start(self) -> None:
-        self._redis = aioredis.from_url(self._url)
+        self._redis = aioredis.from_url(self._url, client_name=self._client_name)
         self._task = asyncio.create_task(self._listen_forever())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._up.wait(), 10)
@@ -57,12 +61,14 @@ class RedisBus(RealtimeBus):
                 await pubsub.subscribe(EVENTS, CONTROL)
                 self._listening, failures = True, 0
                 self._up.set()
+                self._subscription_up()
                 async for message in pubsub.listen():
                     await self._handle(message)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("real-time Redis subscription lost; reconnecting", exc_info=True)
+                self._subscription_lost()
             finally:
                 self._listening = False
                 with contextlib.suppress(Exception):

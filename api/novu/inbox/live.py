@@ -15,10 +15,12 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 import socketio
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cors import origin_allowed
 from api.novu.inbox.schemas import socket_message
@@ -27,11 +29,16 @@ from core import metrics
 from core.settings import Settings
 from store import inbox_counts, messages, session_tokens, snoozes, subscribers, tenancy
 from store.engine import Sessions
+from store.models import Subscriber
 from store.realtime import RealtimeBus, RealtimeEvent
 
 log = logging.getLogger("clarion.inbox.live")
 RECEIVED, UNSEEN, UNREAD = "inbox.notification.received", "inbox.unseen_count.changed", "inbox.unread_count.changed"
 _SEEN_IDS = 4096  # a retried activity repeats its event ids; the last few thousand are remembered
+# After the bus lost its subscription, messages created from this long before the loss are re-read:
+# a producer's publish may fail a little before the listener notices (clocks of hosts differ too).
+CATCH_UP_MARGIN = timedelta(seconds=10)
+CATCH_UP_PER_ROOM = 50  # beyond this a socket gets the counts; the Inbox pages the rest in itself
 WAKE_EVERY_SECONDS = 1.0
 # The label of live-inbox sockets (socket.io and the plain variant) in clarion_websocket_connections.
 INBOX_SOCKETS = "inbox"
@@ -53,6 +60,9 @@ class InboxSockets:
         self._sessions: Sessions | None = None
         self._bus: RealtimeBus | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
+        # Messages announced to this process's sockets: a catch-up and a late event never announce one twice.
+        self._announced: OrderedDict[str, None] = OrderedDict()
+        self._rooms: dict[str, str] = {}  # socket.io session → its room
         self.server.on("connect", self._connect)
         self.server.on("disconnect", self._disconnect)
         # Accepted socket.io sessions of this process, so a refused handshake is never counted down.
@@ -71,10 +81,12 @@ class InboxSockets:
         if target is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
         await self.server.enter_room(sid, target)
+        self._rooms[sid] = target
         self._counted.add(sid)
         metrics.WEBSOCKETS.labels(INBOX_SOCKETS).inc()
 
     async def _disconnect(self, sid: str, *_: Any) -> None:
+        self._rooms.pop(sid, None)
         if sid in self._counted:
             self._counted.discard(sid)
             metrics.WEBSOCKETS.labels(INBOX_SOCKETS).dec()
@@ -97,6 +109,9 @@ class InboxSockets:
     def has_listeners(self, target: str) -> bool:
         return bool(self.server.manager.rooms.get("/", {}).get(target)) or bool(self._plain.get(target))
 
+    def listening_rooms(self) -> set[str]:
+        return {*self._rooms.values(), *self._plain}
+
     def attach(self, target: str) -> asyncio.Queue[dict[str, Any]]:
         """A queue that gets ``{event, data}`` for every event of the room (a plain WebSocket's feed)."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
@@ -117,16 +132,15 @@ class InboxSockets:
     async def _on_event(self, event: RealtimeEvent) -> None:
         if event.type not in (RECEIVED, UNSEEN, UNREAD) or not event.sub:
             return
-        if event.id in self._seen:
+        if not _first(self._seen, event.id):
             return
-        self._seen[event.id] = None
-        if len(self._seen) > _SEEN_IDS:
-            self._seen.popitem(last=False)
         target = room(event.env, event.sub)
         if not self.has_listeners(target) or self._sessions is None:
             return
         built = await self._build(event)
-        if built is not None:
+        if built is not None and (
+            built[0] != "notification_received" or _first(self._announced, built[1]["message"]["_id"])
+        ):
             await self.emit(target, *built)
 
     async def emit(self, target: str, name: str, data: dict[str, Any]) -> None:
@@ -143,15 +157,9 @@ class InboxSockets:
             if subscriber is None:
                 return None
             if event.type == UNSEEN:
-                counts = await inbox_counts.unseen_unread(session=session, environment_id=env,
-                                                          subscriber_pks=[subscriber.id])  # fmt: skip
-                return "unseen_count_changed", {"unseenCount": counts[subscriber.id][0], "hasMore": False}
+                return await _unseen_frame(session, env, subscriber)
             if event.type == UNREAD:
-                severity = await inbox_counts.unread_by_severity(session=session, environment_id=env,
-                                                                 subscriber_pk=subscriber.id)  # fmt: skip
-                total = sum(severity.values())
-                return "unread_count_changed", {"unreadCount": total, "counts": {"total": total, "severity": severity},
-                                                "hasMore": False}  # fmt: skip
+                return await _unread_frame(session, env, subscriber)
             body = event.body if isinstance(event.body, dict) else {}
             try:
                 message_id = uuid.UUID(str(body.get("id") or body.get("messageId")))
@@ -165,6 +173,39 @@ class InboxSockets:
             workflow = flows.get(found.workflow_id) if found.workflow_id else None
             return "notification_received", {"message": socket_message(found, subscriber=subscriber,
                                                                         workflow=workflow)}  # fmt: skip
+
+    # ---- the bus lost its subscription: re-read what its sockets missed -----------------------
+
+    async def catch_up(self, lost_at: datetime) -> int:
+        """Announce to every socket of this process the in-app messages created since shortly before
+        the bus lost its subscription and not announced yet, then the fresh counts; the number announced."""
+        announced = 0
+        for target in self.listening_rooms():
+            if self._sessions is None:
+                break
+            env_text, _, subscriber_id = target.partition(":")
+            env = uuid.UUID(env_text)
+            async with self._sessions() as session:
+                subscriber = await subscribers.get(session=session, environment_id=env, subscriber_id=subscriber_id)
+                if subscriber is None:
+                    continue
+                missed = await messages.created_since(
+                    session=session, environment_id=env, subscriber_pk=subscriber.id,
+                    since=lost_at - CATCH_UP_MARGIN, limit=CATCH_UP_PER_ROOM,
+                )  # fmt: skip
+                missed = [m for m in missed if str(m.id) not in self._announced]
+                flows = await messages.workflows(session=session, environment_id=env, messages=missed)
+                frames = [("notification_received", {"message": socket_message(
+                    m, subscriber=subscriber, workflow=flows.get(m.workflow_id) if m.workflow_id else None)})
+                    for m in missed]  # fmt: skip
+                frames += [await _unseen_frame(session, env, subscriber), await _unread_frame(session, env, subscriber)]
+            for name, data in frames:
+                if name != "notification_received" or _first(self._announced, data["message"]["_id"]):
+                    announced += name == "notification_received"
+                    await self.emit(target, name, data)
+        if announced:
+            log.info("re-announced %d in-app messages published while the real-time bus was down", announced)
+        return announced
 
     # ---- snoozed messages come back -------------------------------------------------------------
 
@@ -227,11 +268,35 @@ class InboxSockets:
     async def running(self, *, sessions: Sessions, bus: RealtimeBus) -> AsyncIterator[None]:
         self._sessions, self._bus = sessions, bus
         unsubscribe = bus.subscribe(self._on_event)
+        unsubscribe_resumed = bus.subscribe_resumed(self.catch_up)
         waker = asyncio.create_task(self._wake_loop())
         try:
             yield
         finally:
             unsubscribe()
+            unsubscribe_resumed()
             waker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await waker
+
+
+def _first(remembered: OrderedDict[str, None], key: str) -> bool:
+    """True the first time ``key`` is seen among the last few thousand, which it is then one of."""
+    if key in remembered:
+        return False
+    remembered[key] = None
+    if len(remembered) > _SEEN_IDS:
+        remembered.popitem(last=False)
+    return True
+
+
+async def _unseen_frame(session: AsyncSession, env: uuid.UUID, subscriber: Subscriber) -> tuple[str, dict[str, Any]]:
+    counts = await inbox_counts.unseen_unread(session=session, environment_id=env, subscriber_pks=[subscriber.id])
+    return "unseen_count_changed", {"unseenCount": counts[subscriber.id][0], "hasMore": False}
+
+
+async def _unread_frame(session: AsyncSession, env: uuid.UUID, subscriber: Subscriber) -> tuple[str, dict[str, Any]]:
+    severity = await inbox_counts.unread_by_severity(session=session, environment_id=env, subscriber_pk=subscriber.id)
+    total = sum(severity.values())
+    return "unread_count_changed", {"unreadCount": total, "counts": {"total": total, "severity": severity},
+                                    "hasMore": False}  # fmt: skip
