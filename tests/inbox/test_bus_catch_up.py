@@ -20,12 +20,13 @@ import websockets
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.novu.inbox.live import RECEIVED
 from clarion.seed import WELCOME_STEPS
 from clarion.worker import open_worker
 from store import workflows as workflow_store
 from store.engine import create_engine, make_sessions
 from store.migrate import upgrade
-from store.realtime import NullBus
+from store.realtime import MemoryBus, NullBus, RealtimeEvent
 from store.realtime.redis import RedisBus
 from tests.factories import two_environments
 from tests.inbox.conftest import serve_ws
@@ -117,4 +118,59 @@ async def test_a_socket_catches_up_after_the_bus_lost_its_subscription(
                 assert any(f["event"] == "unread_count_changed" for f in again)
     finally:
         await bus.close()
+        await engine.dispose()
+
+
+class DiesBeforeFirstPublish(MemoryBus):
+    """The worker's bus: the first attempt's publish dies the way a cancelled or killed activity does,
+    after the messages were committed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.died = False
+
+    async def _send(self, event: RealtimeEvent) -> None:
+        if event.type == RECEIVED and not self.died:
+            self.died = True
+            raise asyncio.CancelledError  # not an Exception: publish() lets it through, the attempt ends here
+        await super()._send(event)
+
+
+async def test_a_retried_step_announces_what_its_dead_attempt_committed(
+    tmp_path: Path, temporal_env: WorkflowEnvironment, smtp: tuple[Mailbox, int]
+) -> None:
+    _mailbox, port = smtp
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'clarion.db'}")
+    await upgrade(engine)
+    sessions = make_sessions(engine)
+    settings = pipeline_settings(port, f"tq-{uuid.uuid4().hex}")
+    tenancy = await two_environments(sessions)
+    async with sessions() as session, session.begin():
+        await workflow_store.upsert(session=session, environment_id=tenancy.env_a.id, identifier="live",
+                                    values={"name": "Live", "steps": WELCOME_STEPS[:1]})
+    bus = DiesBeforeFirstPublish()
+    heard: list[RealtimeEvent] = []
+
+    async def listen(event: RealtimeEvent) -> None:
+        heard.append(event)
+
+    bus.subscribe(listen)
+    app = create_app(settings, sessions=sessions, temporal=temporal_env.client, bus=bus)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            open_worker(settings, client=temporal_env.client, sessions=sessions, bus=bus),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+        ):
+            trigger = {"name": "live", "to": "ada", "payload": {"appName": "Retried"}}
+            response = await http.post("/v1/events/trigger", json=trigger,
+                                       headers={"Authorization": f"ApiKey {tenancy.key_a}"})  # fmt: skip
+            assert response.status_code == 201, response.text
+            for _ in range(300):
+                if any(e.type == RECEIVED for e in heard):
+                    break
+                await asyncio.sleep(0.1)
+        assert bus.died
+        assert [e.sub for e in heard if e.type == RECEIVED] == ["ada"]
+    finally:
         await engine.dispose()
