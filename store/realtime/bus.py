@@ -2,7 +2,9 @@
 
 One interface for every backend (shared/event-apis.md §3.7). Producers (API routes, activities)
 publish only after their database transaction has committed. Delivery is at most once, best
-effort: durable reading is what the inbox API and the event streams are for.
+effort: durable reading is what the inbox API and the event streams are for. A listener told that a
+lost subscription is back (``subscribe_resumed``) can re-read what it missed from the database, as
+the Inbox's sockets do (api/novu/inbox/live.py).
 """
 
 from __future__ import annotations
