@@ -4,7 +4,8 @@ A client connects with its session token in the query (``?token=sst_…``) and j
 ``<environment>:<subscriberId>``. Every API process subscribes to the bus, so a change made by a
 worker, another process or another tab reaches the sockets of this one. Events are rebuilt from
 the database before they are emitted (the stored-message shape the client maps, counts by severity),
-so what a socket shows is what the HTTP routes answer. This module also wakes snoozed messages.
+so what a socket shows is what the HTTP routes answer. When the bus lost its subscription (or the
+database could not build an event), the sockets catch up from the database once it is back.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -24,22 +25,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cors import origin_allowed
 from api.novu.inbox.schemas import socket_message
-from api.novu.schemas.inbox import inbox_dto
+from api.novu.inbox.snooze_wake import RECEIVED, UNREAD, UNSEEN, wake_forever
 from core import metrics
 from core.settings import Settings
-from store import inbox_counts, messages, session_tokens, snoozes, subscribers, tenancy
+from store import inbox_counts, messages, session_tokens, subscribers, tenancy
 from store.engine import Sessions
 from store.models import Subscriber
 from store.realtime import RealtimeBus, RealtimeEvent
 
 log = logging.getLogger("clarion.inbox.live")
-RECEIVED, UNSEEN, UNREAD = "inbox.notification.received", "inbox.unseen_count.changed", "inbox.unread_count.changed"
 _SEEN_IDS = 4096  # a retried activity repeats its event ids; the last few thousand are remembered
 # After the bus lost its subscription, messages created from this long before the loss are re-read:
 # a producer's publish may fail a little before the listener notices (clocks of hosts differ too).
 CATCH_UP_MARGIN = timedelta(seconds=10)
 CATCH_UP_PER_ROOM = 50  # beyond this a socket gets the counts; the Inbox pages the rest in itself
-WAKE_EVERY_SECONDS = 1.0
 # The label of live-inbox sockets (socket.io and the plain variant) in clarion_websocket_connections.
 INBOX_SOCKETS = "inbox"
 
@@ -63,6 +62,8 @@ class InboxSockets:
         # Messages announced to this process's sockets: a catch-up and a late event never announce one twice.
         self._announced: OrderedDict[str, None] = OrderedDict()
         self._rooms: dict[str, str] = {}  # socket.io session → its room
+        self._behind_since: datetime | None = None  # the earliest moment not yet caught up
+        self._catching_up: asyncio.Task[None] | None = None
         self.server.on("connect", self._connect)
         self.server.on("disconnect", self._disconnect)
         # Accepted socket.io sessions of this process, so a refused handshake is never counted down.
@@ -137,7 +138,12 @@ class InboxSockets:
         target = room(event.env, event.sub)
         if not self.has_listeners(target) or self._sessions is None:
             return
-        built = await self._build(event)
+        try:
+            built = await self._build(event)
+        except Exception:  # the database is unreachable: the catch-up re-reads it once it answers
+            log.warning("live inbox event %s not built; catching up later", event.type, exc_info=True)
+            self.catch_up_soon(datetime.now(UTC))
+            return
         if built is not None and (
             built[0] != "notification_received" or _first(self._announced, built[1]["message"]["_id"])
         ):
@@ -176,6 +182,28 @@ class InboxSockets:
 
     # ---- the bus lost its subscription: re-read what its sockets missed -----------------------
 
+    async def _resumed(self, lost_at: datetime) -> None:
+        self.catch_up_soon(lost_at)
+
+    def catch_up_soon(self, lost_at: datetime) -> None:
+        """Catch up from ``lost_at`` in the background, retrying (0.5 s, doubling to 30 s) while it fails."""
+        if self._behind_since is None or lost_at < self._behind_since:
+            self._behind_since = lost_at
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.create_task(self._catch_up_until_done())
+
+    async def _catch_up_until_done(self) -> None:
+        delay = 0.5
+        while self._behind_since is not None:
+            await asyncio.sleep(delay)
+            lost_at, self._behind_since = self._behind_since, None
+            try:
+                await self.catch_up(lost_at)
+            except Exception:
+                log.warning("live inbox catch-up failed; retrying in %.1f s", delay, exc_info=True)
+                self._behind_since = min(lost_at, self._behind_since or lost_at)
+                delay = min(30.0, delay * 2)
+
     async def catch_up(self, lost_at: datetime) -> int:
         """Announce to every socket of this process the in-app messages created since shortly before
         the bus lost its subscription and not announced yet, then the fresh counts; the number announced."""
@@ -207,77 +235,22 @@ class InboxSockets:
             log.info("re-announced %d in-app messages published while the real-time bus was down", announced)
         return announced
 
-    # ---- snoozed messages come back -------------------------------------------------------------
-
-    async def wake_once(self) -> int:
-        """Wake due snoozed messages and announce them; the claim makes each wake happen on one process only."""
-        assert self._sessions is not None and self._bus is not None
-        async with self._sessions() as session:
-            woken = await snoozes.wake_due(session=session)
-            await session.commit()
-            for m in woken:
-                subscriber = await subscribers.get(session=session, environment_id=m.environment_id,
-                                                   subscriber_id=m.subscriber_id)  # fmt: skip
-                fresh = await messages.get(session=session, environment_id=m.environment_id, message_id=m.id)
-                if subscriber is None or fresh is None:
-                    continue
-                flows = await messages.workflows(session=session, environment_id=m.environment_id, messages=[fresh])
-                item = inbox_dto(fresh, subscriber=subscriber,
-                                 workflow=flows.get(fresh.workflow_id) if fresh.workflow_id else None)  # fmt: skip
-                sub, env = m.subscriber_id, m.environment_id
-                await self._bus.publish(
-                    env,
-                    RECEIVED,
-                    item.model_dump(by_alias=True, mode="json"),
-                    message="NOTIFICATION_RECEIVED",
-                    subscriber_id=sub,
-                    channel=messages.IN_APP,
-                )
-                unseen, unread = (
-                    await inbox_counts.unseen_unread(
-                        session=session, environment_id=env, subscriber_pks=[subscriber.id]
-                    )
-                )[subscriber.id]
-                await self._bus.publish(
-                    env,
-                    UNSEEN,
-                    {"subscriberId": sub, "unseenCount": unseen},
-                    message="UNSEEN_COUNT_CHANGED",
-                    subscriber_id=sub,
-                    channel=messages.IN_APP,
-                )
-                await self._bus.publish(
-                    env,
-                    UNREAD,
-                    {"subscriberId": sub, "unreadCount": unread},
-                    message="UNREAD_COUNT_CHANGED",
-                    subscriber_id=sub,
-                    channel=messages.IN_APP,
-                )
-        return len(woken)
-
-    async def _wake_loop(self) -> None:
-        while True:
-            try:
-                await self.wake_once()
-            except Exception:  # a failed sweep is retried on the next tick; the read-time rule keeps data right
-                log.warning("waking snoozed notifications failed", exc_info=True)
-            await asyncio.sleep(WAKE_EVERY_SECONDS)
-
     @contextlib.asynccontextmanager
     async def running(self, *, sessions: Sessions, bus: RealtimeBus) -> AsyncIterator[None]:
         self._sessions, self._bus = sessions, bus
         unsubscribe = bus.subscribe(self._on_event)
-        unsubscribe_resumed = bus.subscribe_resumed(self.catch_up)
-        waker = asyncio.create_task(self._wake_loop())
+        unsubscribe_resumed = bus.subscribe_resumed(self._resumed)
+        waker = asyncio.create_task(wake_forever(sessions, bus))
         try:
             yield
         finally:
             unsubscribe()
             unsubscribe_resumed()
-            waker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await waker
+            for task in (waker, self._catching_up):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
 
 def _first(remembered: OrderedDict[str, None], key: str) -> bool:
