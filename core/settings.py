@@ -17,9 +17,11 @@ from core.observability_settings import ObservabilitySettings
 
 PLACEHOLDER_SECRET = "change-me"
 UnknownOutcomePolicy = Literal["at_least_once", "at_most_once"]
+# Every channel resends an undecided send under its idempotency key by default: a Standard Webhooks
+# receiver is required to drop a repeated ``webhook-id``, as a mail client threads a repeated Message-ID.
 UNKNOWN_OUTCOME_DEFAULTS: dict[str, UnknownOutcomePolicy] = {
     "email": "at_least_once", "sms": "at_least_once", "push": "at_least_once", "chat": "at_least_once",
-    "webhook": "at_most_once",
+    "webhook": "at_least_once",
 }
 
 
