@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError
@@ -64,6 +65,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if request.scope["type"] != "http":
+        raise exc  # a WebSocket route closes its socket itself (see api/novu/inbox/plain_socket.py)
     if is_database_outage(exc):
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         return render_error(request, 503, "The database is unavailable; retry shortly",
@@ -77,3 +80,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    # The same handler by type: Starlette answers these in its exception middleware and is done, where
+    # a handler of ``Exception`` answers and then re-raises, so a database restart filled the log with
+    # "Exception in ASGI application" tracebacks for requests that were answered 503.
+    for outage_type in (SQLAlchemyError, OSError):
+        app.add_exception_handler(outage_type, _unexpected)

@@ -14,15 +14,24 @@ import json
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.novu.inbox.live import InboxSockets
+from api.outages import is_database_outage
 
 router = APIRouter()
 UNAUTHORIZED = 4401
+TRY_AGAIN_LATER = 1013  # RFC 6455 §7.4.1: the client should reconnect later
 
 
 @router.websocket("/v1/inbox/socket")
 async def plain_socket(websocket: WebSocket) -> None:
     sockets: InboxSockets = websocket.app.state.inbox_sockets
-    target = await sockets.authorize(websocket.query_params.get("token", ""), websocket.headers.get("origin"))
+    try:
+        target = await sockets.authorize(websocket.query_params.get("token", ""), websocket.headers.get("origin"))
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        await websocket.accept()
+        await websocket.close(code=TRY_AGAIN_LATER, reason="database unavailable; retry shortly")
+        return
     await websocket.accept()  # then close with a code, which a browser can read (a refused handshake has none)
     if target is None:
         await websocket.close(code=UNAUTHORIZED, reason="unauthorized")
