@@ -15,6 +15,8 @@ import os
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 from store.realtime.bus import RealtimeBus, RealtimeEvent
 
@@ -29,7 +31,8 @@ class RedisBus(RealtimeBus):
         self._url = url
         # Named connections (CLIENT LIST) tell an operator which process holds which subscription.
         self._client_name = client_name or f"clarion-{os.getpid()}"
-        self._redis: aioredis.Redis | None = None
+        self._redis: aioredis.Redis | None = None  # the subscription: a loss must be seen, never retried away
+        self._publisher: aioredis.Redis | None = None
         self._task: asyncio.Task[None] | None = None
         self._up = asyncio.Event()
         self._listening = False
@@ -40,6 +43,10 @@ class RedisBus(RealtimeBus):
 
     async def start(self) -> None:
         self._redis = aioredis.from_url(self._url, client_name=self._client_name)
+        # A pooled connection is stale after a Redis restart; a publish retried on a fresh one is not
+        # lost after the listeners have already caught up from the database.
+        self._publisher = aioredis.from_url(self._url, client_name=self._client_name,
+                                            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3))  # fmt: skip
         self._task = asyncio.create_task(self._listen_forever())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._up.wait(), 10)
@@ -49,8 +56,9 @@ class RedisBus(RealtimeBus):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        if self._redis is not None:
-            await self._redis.aclose()
+        for client in (self._redis, self._publisher):
+            if client is not None:
+                await client.aclose()
 
     async def _listen_forever(self) -> None:
         failures = 0
@@ -90,9 +98,9 @@ class RedisBus(RealtimeBus):
             log.warning("real-time message on %s not delivered", channel, exc_info=True)
 
     async def _publish(self, channel: str, data: dict[str, Any]) -> None:
-        if self._redis is None:
+        if self._publisher is None:
             raise RuntimeError("the Redis bus is not started")
-        await self._redis.publish(channel, json.dumps(data, separators=(",", ":"), default=str))
+        await self._publisher.publish(channel, json.dumps(data, separators=(",", ":"), default=str))
 
     async def _send(self, event: RealtimeEvent) -> None:
         await self._publish(EVENTS, event.to_wire())
