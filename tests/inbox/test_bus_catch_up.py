@@ -15,20 +15,22 @@ from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 import websockets
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.novu.inbox.live import RECEIVED
 from clarion.seed import WELCOME_STEPS
 from clarion.worker import open_worker
+from core.settings import Settings
 from store import workflows as workflow_store
-from store.engine import create_engine, make_sessions
+from store.engine import Sessions, create_engine, make_sessions
 from store.migrate import upgrade
 from store.realtime import MemoryBus, NullBus, RealtimeEvent
 from store.realtime.redis import RedisBus
-from tests.factories import two_environments
+from tests.factories import Tenancy, two_environments
+from tests.foundation.test_redis_bus import kill_clients
 from tests.inbox.conftest import serve_ws
 from tests.pipeline.conftest import Mailbox, pipeline_settings
 
@@ -36,17 +38,16 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 pytestmark = pytest.mark.timeout(120)
 
 
-async def kill_subscription(name: str) -> int:
-    """Close, from the Redis side, the pub/sub connections of the client named ``name``."""
-    admin = aioredis.from_url(REDIS_URL)
-    try:
-        listed = await admin.client_list(_type="pubsub")
-        ids = [entry["id"] for entry in listed if entry.get("name") == name]
-        for client_id in ids:
-            await admin.client_kill_filter(_id=client_id)
-        return len(ids)
-    finally:
-        await admin.aclose()
+async def live_store(tmp_path: Path, smtp_port: int) -> tuple[AsyncEngine, Sessions, Settings, Tenancy]:
+    """A fresh SQLite store with two environments and the in-app workflow ``live``, and settings for it."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'clarion.db'}")
+    await upgrade(engine)
+    sessions = make_sessions(engine)
+    tenancy = await two_environments(sessions)
+    async with sessions() as session, session.begin():
+        await workflow_store.upsert(session=session, environment_id=tenancy.env_a.id, identifier="live",
+                                    values={"name": "Live", "steps": WELCOME_STEPS[:1]})  # the in-app step
+    return engine, sessions, pipeline_settings(smtp_port, f"tq-{uuid.uuid4().hex}"), tenancy
 
 
 async def frames_until(ws: Any, wanted: set[str], timeout: float) -> list[dict[str, Any]]:
@@ -66,15 +67,7 @@ async def frames_until(ws: Any, wanted: set[str], timeout: float) -> list[dict[s
 async def test_a_socket_catches_up_after_the_bus_lost_its_subscription(
     tmp_path: Path, temporal_env: WorkflowEnvironment, smtp: tuple[Mailbox, int]
 ) -> None:
-    _mailbox, port = smtp
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'clarion.db'}")
-    await upgrade(engine)
-    sessions = make_sessions(engine)
-    settings = pipeline_settings(port, f"tq-{uuid.uuid4().hex}")
-    tenancy = await two_environments(sessions)
-    async with sessions() as session, session.begin():
-        await workflow_store.upsert(session=session, environment_id=tenancy.env_a.id, identifier="live",
-                                    values={"name": "Live", "steps": WELCOME_STEPS[:1]})  # the in-app step
+    engine, sessions, settings, tenancy = await live_store(tmp_path, smtp[1])
     name = f"clarion-test-{uuid.uuid4().hex[:8]}"
     bus = RedisBus(REDIS_URL, client_name=name)
     app = create_app(settings, sessions=sessions, temporal=temporal_env.client, bus=bus)
@@ -103,7 +96,7 @@ async def test_a_socket_catches_up_after_the_bus_lost_its_subscription(
                 assert len(feed["data"]) == 1, feed
                 assert await frames_until(ws, {"notification_received"}, 1) == []
 
-                assert await kill_subscription(name) == 1
+                assert await kill_clients(name, "pubsub") == 1
                 frames = await frames_until(ws, {"notification_received", "unseen_count_changed",
                                                  "unread_count_changed"}, 30)  # fmt: skip
                 received = [f["data"]["message"] for f in frames if f["event"] == "notification_received"]
@@ -112,7 +105,7 @@ async def test_a_socket_catches_up_after_the_bus_lost_its_subscription(
                 unread = next(f["data"] for f in frames if f["event"] == "unread_count_changed")
                 assert unread["counts"]["total"] == 1
 
-                assert await kill_subscription(name) == 1  # a second loss announces nothing twice
+                assert await kill_clients(name, "pubsub") == 1  # a second loss announces nothing twice
                 again = await frames_until(ws, {"unread_count_changed"}, 30)
                 assert [f["event"] for f in again if f["event"] == "notification_received"] == []
                 assert any(f["event"] == "unread_count_changed" for f in again)
@@ -139,15 +132,7 @@ class DiesBeforeFirstPublish(MemoryBus):
 async def test_a_retried_step_announces_what_its_dead_attempt_committed(
     tmp_path: Path, temporal_env: WorkflowEnvironment, smtp: tuple[Mailbox, int]
 ) -> None:
-    _mailbox, port = smtp
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'clarion.db'}")
-    await upgrade(engine)
-    sessions = make_sessions(engine)
-    settings = pipeline_settings(port, f"tq-{uuid.uuid4().hex}")
-    tenancy = await two_environments(sessions)
-    async with sessions() as session, session.begin():
-        await workflow_store.upsert(session=session, environment_id=tenancy.env_a.id, identifier="live",
-                                    values={"name": "Live", "steps": WELCOME_STEPS[:1]})
+    engine, sessions, settings, tenancy = await live_store(tmp_path, smtp[1])
     bus = DiesBeforeFirstPublish()
     heard: list[RealtimeEvent] = []
 

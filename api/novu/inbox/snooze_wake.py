@@ -48,23 +48,12 @@ async def wake_once(sessions: Sessions, bus: RealtimeBus) -> int:
                     session=session, environment_id=env, subscriber_pks=[subscriber.id]
                 )
             )[subscriber.id]
-            await bus.publish(
-                env,
-                UNSEEN,
-                {"subscriberId": sub, "unseenCount": unseen},
-                message="UNSEEN_COUNT_CHANGED",
-                subscriber_id=sub,
-                channel=messages.IN_APP,
-            )
-            await bus.publish(
-                env,
-                UNREAD,
-                {"subscriberId": sub, "unreadCount": unread},
-                message="UNREAD_COUNT_CHANGED",
-                subscriber_id=sub,
-                channel=messages.IN_APP,
-            )
+            for kind, name, key, count in ((UNSEEN, "UNSEEN_COUNT_CHANGED", "unseenCount", unseen),
+                                           (UNREAD, "UNREAD_COUNT_CHANGED", "unreadCount", unread)):
+                await bus.publish(env, kind, {"subscriberId": sub, key: count}, message=name, subscriber_id=sub,
+                                  channel=messages.IN_APP)
     return len(woken)
+
 
 async def wake_forever(sessions: Sessions, bus: RealtimeBus) -> None:
     while True:
