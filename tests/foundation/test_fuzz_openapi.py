@@ -41,6 +41,7 @@ ENGINES = [
 ]
 
 
+@pytest.mark.timeout(900)  # about 3 minutes on a quiet 2-core machine, past 5 on a busy one
 @pytest.mark.parametrize("engine", ENGINES, indirect=True)
 async def test_no_server_error_and_no_schema_violation(
     engine, temporal_env: WorkflowEnvironment, tmp_path: Path

@@ -78,7 +78,7 @@ async def test_a_socket_catches_up_after_the_bus_lost_its_subscription(
             app.router.lifespan_context(app),
             open_worker(settings, client=temporal_env.client, sessions=sessions, bus=NullBus()),
             serve_ws(app) as url,
-            httpx.AsyncClient(base_url=url) as http,
+            httpx.AsyncClient(base_url=url, timeout=30) as http,
         ):
             env = (await http.put(f"/v1/environments/{tenancy.env_a.id}", json={"inboxHmac": False},
                                   headers=headers)).json()["data"]  # fmt: skip

@@ -144,9 +144,9 @@ class InboxSockets:
             log.warning("live inbox event %s not built; catching up later", event.type, exc_info=True)
             self.catch_up_soon(datetime.now(UTC))
             return
-        if built is not None and (
-            built[0] != "notification_received" or _first(self._announced, built[1]["message"]["_id"])
-        ):
+        if built is not None:
+            if built[0] == "notification_received":  # a catch-up then leaves it out (a wake-up announces it again)
+                _first(self._announced, built[1]["message"]["_id"])
             await self.emit(target, *built)
 
     async def emit(self, target: str, name: str, data: dict[str, Any]) -> None:
