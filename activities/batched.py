@@ -1,6 +1,7 @@
 """The activities of batched runs: one call carries the same step of many events.
 
-Each item runs the per-event implementation unchanged (``DispatchActivities.send_step``), so
+The items of the same step run through the per-event implementation together
+(``DispatchActivities.send_group``): one read and one write of the store for the whole group, while
 preferences, rendering, ledger idempotency keys and execution details stay per transaction. An item
 fails alone: its error comes back in its slot, and the workflow retries it through the single
 activity with the step's usual retry policy.
@@ -16,8 +17,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.dispatch import DispatchActivities
 from activities.heartbeat import heartbeating
+from activities.step_group import group_key
 from core.batched import ClaimInput, ClaimResult, ItemError, StepItem, StepItemResults, StepItems
-from core.payloads import StepInput
+from core.payloads import StepOutcome
 from store import transaction_claims
 from store.engine import Sessions
 
@@ -42,17 +44,32 @@ class BatchedActivities:
 
     @activity.defn
     async def send_steps(self, inp: StepItems) -> StepItemResults:
-        """Run ``send_step`` for every item, a few at a time; each item's outcome or error in its slot."""
+        """Run the items' steps, each group of the same step together (``DispatchActivities.send_group``);
+        each item's outcome or error in its slot."""
+        groups: dict[tuple[str, str, int, str], list[int]] = {}
+        for index, item in enumerate(inp.inputs):
+            groups.setdefault(group_key(item), []).append(index)
+        slots: list[StepItem] = [StepItem()] * len(inp.inputs)
         gate = asyncio.Semaphore(self._concurrency)
 
-        async def one(item: StepInput) -> StepItem:
+        async def one(indexes: list[int]) -> None:
             async with gate:
+                results: list[StepOutcome | BaseException]
                 try:
-                    return StepItem(outcome=await self._dispatch.send_step(item))
-                except ApplicationError as exc:
-                    return StepItem(error=ItemError(message=str(exc), type=exc.type, retryable=not exc.non_retryable))
+                    results = list(await self._dispatch.send_group([inp.inputs[i] for i in indexes]))
                 except Exception as exc:
-                    return StepItem(error=ItemError(message=f"{type(exc).__name__}: {exc}", type=type(exc).__name__))
+                    results = [exc] * len(indexes)  # e.g. the store went away: each item goes again alone
+                for index, result in zip(indexes, results, strict=True):
+                    slots[index] = _slot(result)
 
         async with heartbeating():
-            return StepItemResults(items=list(await asyncio.gather(*(one(i) for i in inp.inputs))))
+            await asyncio.gather(*(one(indexes) for indexes in groups.values()))
+        return StepItemResults(items=slots)
+
+
+def _slot(result: StepOutcome | BaseException) -> StepItem:
+    if isinstance(result, StepOutcome):
+        return StepItem(outcome=result)
+    if isinstance(result, ApplicationError):
+        return StepItem(error=ItemError(message=str(result), type=result.type, retryable=not result.non_retryable))
+    return StepItem(error=ItemError(message=f"{type(result).__name__}: {result}", type=type(result).__name__))

@@ -17,8 +17,9 @@ provider attempt is an execution detail with its provider, outcome and duration.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import uuid
+from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -28,8 +29,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import lifecycle
 from activities.backoff import Backoff
-from activities.content import StepContent, load_content
-from activities.context import actor_view, recipient, tenant_view
+from activities.context import recipient
 from activities.email_tracking import EmailTracking
 from activities.evidence import preference_evidence
 from activities.heartbeat import heartbeating
@@ -38,7 +38,7 @@ from activities.lifecycle import LifecycleEmitter
 from activities.live import LiveEvents
 from activities.mail_headers import MailHeaders
 from activities.providers import Candidate, ProviderSource
-from activities.recipients import CLAIMED_NOW, claim_batch
+from activities.step_group import GroupItem, LoadedGroup, load_group
 from activities.telemetry import delivery_attempt
 from activities.transmission import MarkerKept, Transmitter
 from activities.unknown_outcome import policy_for, settle
@@ -53,16 +53,13 @@ from channels import (
 )
 from channels.messages import EmailMessage
 from channels.steps import STEP_KINDS, Unreachable, email_extras
-from core.payloads import StepInput, StepOutcome
+from core.payloads import StepInput, StepOutcome, StepSpec
 from store import delivery_ledger as deliveries
-from store import preferences, subscribers, tenants
 from store.engine import Sessions
-from store.models import Job, Message, Notification, Subscriber
-from store.preferences import PreferencePair
+from store.models import Notification, Subscriber
 from templates import TemplateRenderer, TemplateRenderError
 
 log = logging.getLogger(__name__)
-SAMPLE_IDS = 40
 FINAL = frozenset({"completed", "skipped", "failed"})
 
 
@@ -92,89 +89,79 @@ class DispatchActivities:
     async def send_step(self, inp: StepInput) -> StepOutcome:
         """Deliver step ``inp.step_index`` to every recipient of ``inp.batch`` that wants it."""
         async with heartbeating():
-            with definitions_may_vanish():
-                return await self._send(inp)
+            result = (await self.send_group([inp]))[0]
+        if isinstance(result, ApplicationError):
+            raise result
+        return result
 
-    async def _send(self, inp: StepInput) -> StepOutcome:
-        ctx = inp.context
-        step = ctx.workflow.steps[inp.step_index]
+    async def send_group(self, group: list[StepInput]) -> list[StepOutcome | ApplicationError]:
+        """``send_step`` for several runs at once (``activities.step_group.group_key`` alike): each run's
+        outcome, or the error its own ``send_step`` would have raised, in its slot."""
+        with definitions_may_vanish():
+            return await self._send(group)
+
+    async def _send(self, group: list[StepInput]) -> list[StepOutcome | ApplicationError]:
+        ctx = group[0].context
+        step = ctx.workflow.steps[group[0].step_index]
         kind = STEP_KINDS.get(step.type)
         if kind is None:
             raise ApplicationError(f"unknown step type {step.type!r}", type="unknown_step", non_retryable=True)
-        env = uuid.UUID(ctx.environment_id)
         async with self._sessions() as session, session.begin():
-            claimed = await claim_batch(session, ctx, inp.batch)
-            actor = await subscribers.get(session=session, environment_id=env, subscriber_id=ctx.actor.subscriber_id) \
-                if ctx.actor else None
-            tenant = await tenants.get(session=session, environment_id=env, identifier=ctx.tenant.identifier) \
-                if ctx.tenant else None
-            jobs = await deliveries.ensure_jobs(
-                session=session, environment_id=env, notification_ids=[n.id for n, _ in claimed], step_id=step.id,
-                step_type=step.type,
-            )
-            prefs = await preferences.for_subscribers(
-                session=session, environment_id=env, subscriber_pks=[s.id for _, s in claimed],
-                workflow_id=uuid.UUID(ctx.workflow.id),
-            )
-            keys = {n.id: f"{inp.batch.key}:{step.id}:{s.subscriber_id}" for n, s in claimed}
-            earlier = await deliveries.messages_by_key(session=session, keys=keys.values())
-            created = [n for n, _ in session.info.pop(CLAIMED_NOW, [])]
-            content = await load_content(session=session, environment_id=env, context=ctx, step=step, kind=kind)
+            loaded = await load_group(session, group, step, kind)
         await lifecycle.start_committed(session, ctx.environment_id)  # subscriber.created of inline subscribers
-        sample = [s.subscriber_id for _, s in claimed][:SAMPLE_IDS]
-        outcome = StepOutcome(step_id=step.id, recipients=len(claimed), sample_subscriber_ids=sample)
         ledger = Ledger(step_id=step.id)
-        base = {"payload": ctx.payload, "actor": actor_view(ctx.actor, actor),
-                "tenant": tenant_view(ctx.tenant, tenant), "step": dict(ctx.step_data)}
         # Rendering runs in a thread: a slow template (stopped by its budget) never holds the event loop.
         pending = await asyncio.to_thread(lambda: [
-            d for n, sub in claimed
-            if (d := self._plan(inp, n, sub, jobs[n.id], keys[n.id], earlier, prefs, base, content, ledger, outcome))
+            d for item in loaded.items for n, sub in item.claimed if (d := self._plan(item, n, sub, loaded, ledger))
         ])
         if pending and self.email_tracking is not None:  # opt-in open/click tracking (activities/email_tracking)
             pending = await self.email_tracking.decorate(ctx.environment_id, pending)
-        if pending:
-            await self._deliver(inp, kind.channel, pending, ledger, outcome)
+        for part in _by_overrides(pending):
+            await self._deliver(step, kind.channel, part, ledger)
         async with self._sessions() as session, session.begin():
             await deliveries.insert_messages(session=session, rows=ledger.inserts)
             await deliveries.finish_messages(session=session, updates=ledger.finishes)
             await deliveries.forget_messages(session=session, keys=ledger.forget)
             await deliveries.add_details(session=session, rows=ledger.details)
             await deliveries.set_job_status(session=session, statuses=ledger.jobs)
-        await self._live.notifications_created(inp, created)  # after the commits, as live events must be
+        await self._live.notifications_created(group[0], loaded.created)  # after the commits, as live events must be
         # An earlier attempt may have committed its messages and died before it published them; their
         # event ids repeat, so listeners that did get them drop the repeats.
-        await self._live.step_committed(inp, [*earlier, *(r["idempotency_key"] for r in ledger.inserts),
-                                              *ledger.finishes])
+        await self._live.step_committed(group[0], [*loaded.earlier, *(r["idempotency_key"] for r in ledger.inserts),
+                                                   *ledger.finishes])
+        keys = [k for item in loaded.items for k in item.keys.values()]
         if self.lifecycle is not None and kind.channel != Channel.IN_APP:  # message.sent/failed (activities/lifecycle)
-            await self.lifecycle.after_step(ctx.environment_id, keys.values())
-        if ledger.retry:
-            delay = self._backoff.delay(kind.channel.value, activity.info().attempt, retry_after=ledger.retry_after)
-            raise ApplicationError(
-                f"{len(ledger.retry)} of {len(pending)} deliveries failed temporarily; retrying them",
-                type="retryable_delivery", next_retry_delay=timedelta(seconds=delay),
-            )
-        outcome.stop_run = bool(step.controls.get("stopOnFailure")) and outcome.failed > 0
-        return outcome
+            await self.lifecycle.after_step(ctx.environment_id, keys)
+        retry, tried = set(ledger.retry), Counter(id(d.outcome) for d in pending)
+        results: list[StepOutcome | ApplicationError] = []
+        for item in loaded.items:
+            if again := len(retry.intersection(item.keys.values())):
+                delay = self._backoff.delay(kind.channel.value, activity.info().attempt, retry_after=ledger.retry_after)
+                results.append(ApplicationError(
+                    f"{again} of {tried[id(item.outcome)]} deliveries failed temporarily; retrying them",
+                    type="retryable_delivery", next_retry_delay=timedelta(seconds=delay),
+                ))
+                continue
+            item.outcome.stop_run = bool(step.controls.get("stopOnFailure")) and item.outcome.failed > 0
+            results.append(item.outcome)
+        return results
 
     def _plan(
-        self, inp: StepInput, n: Notification, sub: Subscriber, job: Job, key: str,
-        earlier: Mapping[str, Message], prefs: Mapping[uuid.UUID, PreferencePair], base: dict[str, Any],
-        content: StepContent, ledger: Ledger, outcome: StepOutcome,
+        self, item: GroupItem, n: Notification, sub: Subscriber, loaded: LoadedGroup, ledger: Ledger
     ) -> Delivery | None:
         """Decide one recipient: already handled, skipped, failed to render, or to be delivered."""
-        ctx = inp.context
-        step = ctx.workflow.steps[inp.step_index]
+        ctx, outcome, content = item.inp.context, item.outcome, item.content
+        step = ctx.workflow.steps[item.inp.step_index]
         kind = STEP_KINDS[step.type]
-        job_id = job.id
-        if job.status in FINAL:
+        job_id, key = loaded.jobs[n.id].id, item.keys[n.id]
+        if loaded.jobs[n.id].status in FINAL:
             return None  # an earlier attempt decided this recipient and recorded why
-        prior = earlier.get(key)
+        prior = loaded.earlier.get(key)
         if prior is not None and not settle(prior, n=n, job_id=job_id, key=key, channel=step.type, ledger=ledger,
                                             outcome=outcome, policy=policy_for(step.type, self._unknown_outcome),
                                             in_flight_seconds=self._unknown_after):
             return None  # an earlier attempt finished it, or its unknown outcome is not sent again
-        global_row, workflow_row = prefs.get(sub.id, (None, None))
+        global_row, workflow_row = loaded.prefs.get(sub.id, (None, None))
         allowed, why = content.allowed(
             step.type, workflow=ctx.workflow, global_row=global_row, workflow_row=workflow_row
         )
@@ -186,14 +173,14 @@ class DispatchActivities:
                                                 workflow_row=workflow_row))
             return None
         try:
-            rendered = content.render(self._renderer, kind, step, base, sub)  # in the layout, with t()
+            rendered = content.render(self._renderer, kind, step, item.base, sub)  # in the layout, with t()
             message = kind.build_message(
                 rendered, recipient=recipient(sub), payload=ctx.payload, controls=step.controls, key=key
             )
             if isinstance(message, EmailMessage):  # Novu's overrides.email and payload.attachments
                 message = email_extras.apply(message, overrides=ctx.overrides, payload=ctx.payload)
             if self.mail_headers is not None:  # List-Unsubscribe (activities/mail_headers.py)
-                message = self.mail_headers.decorate(message, inp, sub.subscriber_id)
+                message = self.mail_headers.decorate(message, item.inp, sub.subscriber_id)
         except Unreachable as exc:
             outcome.skipped += 1
             ledger.jobs[job_id] = "skipped"
@@ -204,12 +191,11 @@ class DispatchActivities:
             ledger.jobs[job_id] = "failed"
             ledger.note(n, job_id, "failed", f"Rendering failed: {exc}", channel=step.type)
             return None
-        return Delivery(key, n, sub, job_id, message)
+        return Delivery(key, n, sub, job_id, message, context=ctx, max_attempts=item.inp.max_attempts,
+                        outcome=outcome)
 
-    async def _deliver(
-        self, inp: StepInput, channel: Channel, pending: list[Delivery], ledger: Ledger, outcome: StepOutcome
-    ) -> None:
-        ctx = inp.context
+    async def _deliver(self, step: StepSpec, channel: Channel, pending: list[Delivery], ledger: Ledger) -> None:
+        ctx = pending[0].context  # the part shares its environment and overrides (``_by_overrides``)
         collector = Collector()
         candidates = await self._providers.providers_for(
             channel, environment_id=ctx.environment_id, overrides=ctx.overrides,
@@ -217,16 +203,16 @@ class DispatchActivities:
         )
         if not candidates:
             for d in pending:
-                outcome.failed += 1
+                d.outcome.failed += 1
                 ledger.jobs[d.job_id] = "failed"
                 ledger.note(d.notification, d.job_id, "failed", f"No active integration for the {channel} channel",
                             channel=channel.value, source="credentials")
             return
-        last_attempt = activity.info().attempt >= inp.max_attempts
+        attempt = activity.info().attempt
         remaining = pending
         for index, candidate in enumerate(candidates):
             provider_id = candidate.provider.id
-            rows = {d.key: self._message_row(inp, d, provider_id) for d in remaining}
+            rows = {d.key: self._message_row(step, d, provider_id) for d in remaining}
             # Each send commits its own marker just before it (on failover: names the provider tried).
             marked = None if channel == Channel.IN_APP else rows
             results = await self._send_all(candidate.provider, remaining, marked, first=index == 0)
@@ -244,8 +230,8 @@ class DispatchActivities:
                     ledger.retry.append(d.key)
                     ledger.retry_after = max(ledger.retry_after or 0.0, 5.0)
                     continue
-                verdict, values = self._record(d, result, ms, candidate, channel, ledger, outcome,
-                                               last_attempt=last_attempt, more=more)
+                verdict, values = self._record(d, result, ms, candidate, channel, ledger,
+                                               last_attempt=attempt >= d.max_attempts, more=more)
                 delivery_attempt(channel.value, provider_id, verdict, values, ms, d.subscriber.subscriber_id)
                 if verdict == "next":
                     next_round.append(d)
@@ -272,12 +258,12 @@ class DispatchActivities:
         return await asyncio.gather(*(one(d) for d in pending))
 
     def _record(
-        self, d: Delivery, result: Any, ms: int, candidate: Candidate, channel: Channel, ledger: Ledger,
-        outcome: StepOutcome, *, last_attempt: bool, more: bool,
+        self, d: Delivery, result: Any, ms: int, candidate: Candidate, channel: Channel, ledger: Ledger, *,
+        last_attempt: bool, more: bool,
     ) -> tuple[str, dict[str, Any] | None]:
         """Note one send's outcome and decide: ``done`` (with the message's final columns, or None to
         allow a resend on the next attempt) or ``next`` (try the next integration now)."""
-        n, provider_id = d.notification, candidate.provider.id
+        n, provider_id, outcome = d.notification, candidate.provider.id, d.outcome
         facts = {"channel": channel.value, "provider_id": provider_id, "duration_ms": ms}
         if not isinstance(result, BaseException):
             outcome.sent += 1
@@ -307,14 +293,23 @@ class DispatchActivities:
         ledger.note(n, d.job_id, "failed", f"Delivery failed: {text}", **facts, raw=raw)
         return "done", {"status": "error", "error_text": text}
 
-    def _message_row(self, inp: StepInput, d: Delivery, provider_id: str) -> dict[str, Any]:
-        ctx, n = inp.context, d.notification
+    def _message_row(self, step: StepSpec, d: Delivery, provider_id: str) -> dict[str, Any]:
+        ctx, n = d.context, d.notification
         msg = d.message.model_dump()
         return {
             "environment_id": n.environment_id, "idempotency_key": d.key, "notification_id": n.id,
             "job_id": d.job_id, "workflow_id": n.workflow_id, "subscriber_pk": d.subscriber.id,
             "subscriber_id": d.subscriber.subscriber_id, "transaction_id": ctx.transaction_id,
-            "channel": ctx.workflow.steps[inp.step_index].type, "step_id": ctx.workflow.steps[inp.step_index].id,
+            "channel": step.type, "step_id": step.id,
             "subject": msg.get("subject"), "content": msg.get("html") or msg.get("content") or msg.get("text") or "",
             "payload": ctx.payload, "tags": ctx.workflow.tags, "provider_id": provider_id, "status": "transmitting",
         }
+
+
+def _by_overrides(pending: list[Delivery]) -> list[list[Delivery]]:
+    """The deliveries in parts whose runs choose integrations alike (their ``overrides``)."""
+    parts: dict[str, list[Delivery]] = {}
+    for d in pending:
+        overrides = d.context.overrides
+        parts.setdefault(json.dumps(overrides, sort_keys=True, default=str) if overrides else "", []).append(d)
+    return list(parts.values())

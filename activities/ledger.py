@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from activities.telemetry import current_trace_id
 from channels import InAppMessage
+from core.payloads import StepOutcome, TriggerContext
 from store.models import Notification, Subscriber
 
 
@@ -20,6 +21,10 @@ class Delivery:
     subscriber: Subscriber
     job_id: uuid.UUID
     message: BaseModel
+    # Its run's: the trigger context, the step's attempts, and the outcome its result counts in.
+    context: TriggerContext
+    max_attempts: int
+    outcome: StepOutcome
 
 
 @dataclass

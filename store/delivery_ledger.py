@@ -28,33 +28,58 @@ async def claim(
     ``fields`` holds the columns shared by every notification of the trigger (environment,
     transaction, workflow, payload...).
     """
+    env, tx = fields["environment_id"], fields["transaction_id"]
+    claims = await claim_many(session=session, environment_id=env, runs=[(run_key, subscribers, fields)])
+    return claims.get((tx, run_key), [])
+
+
+RunClaim = tuple[str, Sequence[Subscriber], Mapping[str, Any]]
+Claims = dict[tuple[str, str], list[tuple[Notification, Subscriber]]]
+
+
+async def claim_many(*, session: AsyncSession, environment_id: uuid.UUID, runs: Sequence[RunClaim]) -> Claims:
+    """``claim`` for several runs (run key, subscribers, shared fields) in two statements; what each run
+    owns, by (transaction id, run key)."""
     now = utcnow()
     rows = [
         {"id": uuid.uuid4(), "subscriber_pk": s.id, "subscriber_id": s.subscriber_id,
          "temporal_workflow_id": run_key, "created_at": now, "updated_at": now, **fields}
+        for run_key, subscribers, fields in runs
         for s in subscribers
     ]
     await insert_many_ignoring_conflicts(session=session, model=Notification, rows=rows)
-    return await claimed(
-        session=session, environment_id=fields["environment_id"], transaction_id=fields["transaction_id"],
-        run_key=run_key,
-    )
+    return await claimed_by_runs(session=session, environment_id=environment_id,
+                                 runs=[(fields["transaction_id"], run_key) for run_key, _, fields in runs])
 
 
 async def claimed(
     *, session: AsyncSession, environment_id: uuid.UUID, transaction_id: str, run_key: str
 ) -> list[tuple[Notification, Subscriber]]:
+    claims = await claimed_by_runs(session=session, environment_id=environment_id, runs=[(transaction_id, run_key)])
+    return claims.get((transaction_id, run_key), [])
+
+
+async def claimed_by_runs(
+    *, session: AsyncSession, environment_id: uuid.UUID, runs: Sequence[tuple[str, str]]
+) -> Claims:
+    """The notifications (with their subscribers) of several runs, by (transaction id, run key), each
+    run's in subscriber id order. The transaction ids narrow the query to the unique index."""
+    found: Claims = {}
+    wanted = set(runs)
+    if not wanted:
+        return found
     result = await session.execute(
         select(Notification, Subscriber)
         .join(Subscriber, Subscriber.id == Notification.subscriber_pk)
-        .where(
-            Notification.environment_id == environment_id,
-            Notification.transaction_id == transaction_id,
-            Notification.temporal_workflow_id == run_key,
-        )
+        .where(Notification.environment_id == environment_id,
+               Notification.transaction_id.in_({tx for tx, _ in wanted}),
+               Notification.temporal_workflow_id.in_({key for _, key in wanted}))
         .order_by(Notification.subscriber_id)
     )
-    return [(n, s) for n, s in result]
+    for n, s in result:
+        if (run := (n.transaction_id, n.temporal_workflow_id)) in wanted:
+            found.setdefault(run, []).append((n, s))
+    return found
 
 
 async def ensure_jobs(

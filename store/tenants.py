@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
@@ -19,6 +19,18 @@ async def get(*, session: AsyncSession, environment_id: uuid.UUID, identifier: s
     return await session.scalar(
         select(Tenant).where(Tenant.environment_id == environment_id, Tenant.identifier == identifier)
     )
+
+
+async def get_many(
+    *, session: AsyncSession, environment_id: uuid.UUID, identifiers: Iterable[str]
+) -> dict[str, Tenant]:
+    wanted = list(dict.fromkeys(identifiers))
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        select(Tenant).where(Tenant.environment_id == environment_id, Tenant.identifier.in_(wanted))
+    )
+    return {row.identifier: row for row in rows}
 
 
 async def upsert(
