@@ -129,13 +129,14 @@ class LifecycleEmitter:
         await self.start(lifecycle_outbox.take_committed(session))
 
 
-async def record_run_closed(session: AsyncSession, *, environment_id: str, transaction_id: str, outcome: str,
-                            data: dict[str, object]) -> None:
-    """Record ``workflow.run.completed|failed`` in the caller's transaction; a trigger's transactionId is
-    unique in its environment and a run closes once, so ``run:{transactionId}:{outcome}`` names it."""
-    if outcome in ("completed", "failed"):
-        event = LifecycleEvent(environment_id, run_event_id(transaction_id, outcome), f"workflow.run.{outcome}", data)
-        await lifecycle_outbox.record(session=session, environment_id=uuid.UUID(environment_id), events=[event])
+async def record_runs_closed(session: AsyncSession, *, environment_id: str,
+                             closed: Sequence[tuple[str, str, dict[str, object]]]) -> None:
+    """Record ``workflow.run.completed|failed`` of ``closed`` (transaction id, outcome, data) in the caller's
+    transaction; a trigger's transactionId is unique in its environment and a run closes once, so
+    ``run:{transactionId}:{outcome}`` names each."""
+    events = [LifecycleEvent(environment_id, run_event_id(transaction_id, outcome), f"workflow.run.{outcome}", data)
+              for transaction_id, outcome, data in closed if outcome in ("completed", "failed")]
+    await lifecycle_outbox.record(session=session, environment_id=uuid.UUID(environment_id), events=events)
 
 
 async def start_committed(session: AsyncSession, environment_id: str | None = None) -> None:

@@ -7,6 +7,7 @@ and the hub drops the repeats. Publishing never fails an activity: the bus is be
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -166,13 +167,15 @@ class LiveActivities:
 
     async def _close(self, runs: list[RunClosed]) -> None:
         bodies = [_body(run) for run in runs]
-        # The run's notifications may now age out (store/retention.py); until then the sweep keeps them.
+        by_environment: dict[str, list[tuple[str, str, dict[str, object]]]] = defaultdict(list)
+        for run, body in zip(runs, bodies, strict=True):
+            by_environment[run.environment_id].append((run.transaction_id, run.outcome, body))
+        # The runs' notifications may now age out (store/retention.py); until then the sweep keeps them.
         async with self._live.sessions() as session, session.begin():
-            for run, body in zip(runs, bodies, strict=True):
-                await retention.close_run(session=session, environment_id=uuid.UUID(run.environment_id),
-                                          transaction_id=run.transaction_id, outcome=run.outcome)
-                await lifecycle.record_run_closed(session, environment_id=run.environment_id,
-                                                  transaction_id=run.transaction_id, outcome=run.outcome, data=body)
+            for environment_id, closed in by_environment.items():
+                await retention.close_transactions(session=session, environment_id=uuid.UUID(environment_id),
+                                                   outcomes={tx: outcome for tx, outcome, _ in closed})
+                await lifecycle.record_runs_closed(session, environment_id=environment_id, closed=closed)
         await lifecycle.start_committed(session)
         if not self._live.enabled:
             return

@@ -10,7 +10,8 @@ open so the sweep can ask Temporal whether their run really is.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,14 +46,21 @@ async def policies(*, session: AsyncSession) -> list[tuple[uuid.UUID, RetentionP
     return [(env_id, RetentionPolicy.of(settings)) for env_id, settings in rows]
 
 
-async def close_run(*, session: AsyncSession, environment_id: uuid.UUID, transaction_id: str, outcome: str) -> None:
-    """Mark a trigger's notifications closed (its workflow has ended): from now on they may age out."""
-    await session.execute(
-        update(Notification)
-        .where(Notification.environment_id == environment_id, Notification.transaction_id == transaction_id,
-               Notification.status == OPEN)
-        .values(status=outcome)
-    )
+async def close_transactions(*, session: AsyncSession, environment_id: uuid.UUID, outcomes: Mapping[str, str]) -> None:
+    """Mark triggers' notifications closed (``outcomes``: transaction id -> how its workflow ended): from
+    now on they may age out. One UPDATE per outcome, however many transactions a batched run closed."""
+    by_outcome: dict[str, list[str]] = defaultdict(list)
+    for transaction_id, outcome in outcomes.items():
+        by_outcome[outcome].append(transaction_id)
+    for outcome, transaction_ids in by_outcome.items():
+        await session.execute(
+            update(Notification)
+            .where(Notification.environment_id == environment_id, Notification.transaction_id.in_(transaction_ids),
+                   Notification.status == OPEN)
+            .values(status=outcome)
+            # Nothing in the session holds these rows: evaluating the criteria on its objects is wasted work.
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def purge_read_messages(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy import select
+
 from core.payloads import RunResult
 from store import transaction_claims
+from store.models import Notification
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.factories import add_subscribers, add_workflow
 from tests.pipeline.flow_helpers import create_workflow, digest_done, inbox
@@ -45,6 +48,11 @@ async def test_events_of_one_workflow_share_one_run_each_with_its_own_payload(pi
     messages = {m.subscriber_id: m for m in await pipeline.messages()}
     assert messages["r7"].content == "7 from a7 for r7" and messages["r29"].content == "29 from a29 for r29"
     assert messages["r7"].transaction_id == "tx-b7"
+    # The run closed every transaction's notification in one go: each may now age out (retention).
+    async with pipeline.sessions() as session:
+        statuses = list(await session.scalars(select(Notification.status).where(
+            Notification.environment_id == pipeline.tenancy.env_a.id, Notification.transaction_id.like("tx-b%"))))
+    assert statuses == ["completed"] * 30
 
 
 async def test_a_transaction_is_delivered_once_across_bulk_and_single_triggers(pipeline: Pipeline) -> None:
