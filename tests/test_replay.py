@@ -22,7 +22,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from clarion.worker import SANDBOX, WORKFLOWS
+from clarion.worker import STRICT_SANDBOX, WORKFLOWS
 
 FOLDER = Path(__file__).parent / "histories"
 # Child ids derive from the parent's id, so each history replays under the id it was recorded with.
@@ -41,5 +41,5 @@ def test_every_workflow_type_has_a_recorded_history() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(IDS[path.stem], path.read_text())
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=SANDBOX)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=STRICT_SANDBOX)
     await replayer.replay_workflow(history)

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.live import RunClosed
-from clarion.worker import SANDBOX, WORKFLOWS
+from clarion.worker import STRICT_SANDBOX, WORKFLOWS
 from core.payloads import (
     RunResult,
     StepInput,
@@ -175,7 +175,7 @@ async def test_thirty_day_delay_completes_in_test_time() -> None:
     inp = TriggerInput(context=ctx, subscribers=[SubscriberInput(subscriberId="ada")])
     try:
         async with Worker(env.client, task_queue=(tq := f"tq-{uuid.uuid4().hex}"), workflows=WORKFLOWS,
-                          activities=[fake_send_step, fake_publish_run_closed], workflow_runner=SANDBOX):
+                          activities=[fake_send_step, fake_publish_run_closed], workflow_runner=STRICT_SANDBOX):
             before, wall = await env.get_current_time(), time.monotonic()
             result = await env.client.execute_workflow(
                 TriggerWorkflow.run, inp, id="trigger:env:tx-month", task_queue=tq, result_type=RunResult

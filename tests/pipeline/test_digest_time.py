@@ -19,7 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from clarion.worker import SANDBOX, WORKFLOWS
+from clarion.worker import STRICT_SANDBOX, WORKFLOWS
 from core.action_payloads import DigestCloseInput, DigestCloseResult, DigestEvent, DigestGroupInput
 from core.payloads import StepSpec, TriggerContext, WorkflowSnapshot
 from workflows.digest_group import DigestOutcome, DigestWorkflow
@@ -49,7 +49,7 @@ async def test_ten_events_in_one_second_with_a_one_minute_window_make_one_digest
 
     try:
         tq = f"tq-{uuid.uuid4().hex}"
-        async with Worker(env.client, task_queue=tq, workflows=WORKFLOWS, workflow_runner=SANDBOX,
+        async with Worker(env.client, task_queue=tq, workflows=WORKFLOWS, workflow_runner=STRICT_SANDBOX,
                           activities=[fake_close_digest]):
             before = await env.get_current_time()
 
