@@ -11,6 +11,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import BadRequest, Forbidden, Unauthorized
+from api.operations.shared_loads import SharedLoads
 from store import session_tokens, tenancy
 
 CACHE_SECONDS = 5.0  # a revoked key stops working within this long
@@ -70,29 +71,29 @@ class KeyCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, _Cached] = {}
+        self._loads: SharedLoads[str, _Cached | None] = SharedLoads()
 
     async def lookup(self, session: AsyncSession, raw: str) -> _Cached | None:
         now = time.monotonic()
         hit = self._entries.get(raw)
         if hit is not None and hit.expires > now:
             return hit
-        row = await tenancy.find_key(session=session, raw=raw)
-        if row is None:
+        entry = await self._loads.load(raw, lambda: self._read(session, raw))
+        if entry is None:
             self._entries.pop(raw, None)
             return None
         if len(self._entries) > 10_000:
             self._entries.clear()
-        entry = _Cached(
-            row.name,
-            row.id,
-            frozenset(row.scopes),
-            row.organization_id,
-            row.project_id,
-            row.environment_id,
-            now + CACHE_SECONDS,
-        )
         self._entries[raw] = entry
         return entry
+
+    @staticmethod
+    async def _read(session: AsyncSession, raw: str) -> _Cached | None:
+        row = await tenancy.find_key(session=session, raw=raw)
+        if row is None:
+            return None
+        return _Cached(row.name, row.id, frozenset(row.scopes), row.organization_id, row.project_id,
+                       row.environment_id, time.monotonic() + CACHE_SECONDS)
 
     def forget(self, key_id: uuid.UUID) -> None:
         """Drop a revoked key at once in this process (others see it within ``CACHE_SECONDS``)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+from _api_client import ApiClient
 from _raw import RAW_QUEUE, UNPOLLED_QUEUE, UNPOLLED_WORKFLOW, RawWorkflow
 from temporalio.client import Client, WorkflowHandle
 
@@ -56,7 +56,7 @@ def event(name: str, subscriber: str, transaction_id: str, n: int) -> dict[str, 
 
 
 async def http_triggers(
-    http: httpx.AsyncClient, workflow: str, prefix: str, total: int, concurrency: int
+    http: ApiClient, workflow: str, prefix: str, total: int, concurrency: int
 ) -> Burst:
     async def one(i: int) -> str:
         response = await http.post(TRIGGER, json=event(workflow, f"sub-{prefix}-{i}", f"{prefix}-{i}", i))
@@ -66,7 +66,7 @@ async def http_triggers(
 
 
 async def bulk_triggers(
-    http: httpx.AsyncClient, workflow: str, prefix: str, calls: int, per_call: int, concurrency: int
+    http: ApiClient, workflow: str, prefix: str, calls: int, per_call: int, concurrency: int
 ) -> Burst:
     """``calls`` bulk requests of ``per_call`` events; ``ok`` counts accepted (processed) events."""
     accepted = 0
@@ -177,7 +177,7 @@ class Inbox:
 
 
 async def clarion_latency(
-    http: httpx.AsyncClient, inbox: Inbox, workflow: str, samples: int
+    http: ApiClient, inbox: Inbox, workflow: str, samples: int
 ) -> tuple[list[float], list[float]]:
     """Sequential triggers: seconds from sending the request to its in-app row, and to the 201."""
     stored: list[float] = []

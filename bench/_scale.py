@@ -19,11 +19,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from _api_client import ApiClient
 from _harness import Child, Cost, CpuMeter, Stack, free_port, wait_http, wait_log, wait_port
 from _load import TRIGGER, http_triggers
 from _report import cost_table, cpu_table, info_table, machine, plain_table
-from _services import child_env, http_client
+from _services import child_env
 from _setup import WORKFLOW, add_topic, bench_settings, prepare_database
 from temporalio.client import Client
 
@@ -164,7 +164,7 @@ class Scale:
         api = self.stack.start("clarion-api", [sys.executable, "-m", "clarion", "api"], env, self.source)
         await wait_http(f"http://127.0.0.1:{s.api.port}/health", api, timeout=300)  # a loaded machine starts slowly
         messages = Messages(s.database_url)
-        http = http_client(s.api.port, seeded.api_key)
+        http = ApiClient.with_key(s.api.port, seeded.api_key)
         client = await Client.connect(s.temporal.address)
         say(f"store: {'PostgreSQL database ' + self.database.name if self.database else 'SQLite file (WAL)'}; "
             f"single triggers per worker count: {a.events}; topic members: {a.topic_members or 'none'}")
@@ -187,7 +187,7 @@ class Scale:
         await wait_log(worker, "worker polling task queue", timeout=300)
         return worker
 
-    async def _singles(self, http: httpx.AsyncClient, messages: Messages, workers: int) -> None:
+    async def _singles(self, http: ApiClient, messages: Messages, workers: int) -> None:
         before = await messages.count()
         warm = await http_triggers(http, WORKFLOW, f"warm{workers}", 20, 4)
         await messages.wait(before + warm.ok, 300)
@@ -205,7 +205,7 @@ class Scale:
         say(f"  {workers} worker(s): {burst.ok} single triggers delivered in {seen - start:.1f}s = {rate:.1f}/s "
             f"{dict(burst.outcomes)}")
 
-    async def _topic(self, s: Settings, environment_id: uuid.UUID, http: httpx.AsyncClient, messages: Messages,
+    async def _topic(self, s: Settings, environment_id: uuid.UUID, http: ApiClient, messages: Messages,
                      client: Client, workers: int) -> None:
         members = self.args.topic_members
         started = time.monotonic()

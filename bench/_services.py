@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from _api_client import ApiClient
 from _harness import Stack, free_port, wait_http, wait_log, wait_port
 from _load import Inbox
 from _setup import bench_environment, bench_settings, prepare_database
@@ -31,22 +31,14 @@ class Services:
     settings: Settings
     environment_id: uuid.UUID
     client: Client  # raw Temporal client of the benchmark (default data converter)
-    http: httpx.AsyncClient  # the Clarion API
-    idle_http: httpx.AsyncClient  # the Clarion API whose task queue nobody polls
+    http: ApiClient  # the Clarion API
+    idle_http: ApiClient  # the Clarion API whose task queue nobody polls
     inbox: Inbox
     metrics_url: str  # the dev server's Prometheus metrics
 
     async def close(self) -> None:
         await self.http.aclose()
         await self.idle_http.aclose()
-
-
-def http_client(port: int, key: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"ApiKey {key}"},
-        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them under a request.
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2.0), timeout=120,
-    )
 
 
 def child_env(settings: Settings, folder: Path, bytecode_cache: bool) -> dict[str, str]:
@@ -90,7 +82,8 @@ async def start_services(
     await wait_log(raw, "raw worker polling")
     return Services(
         settings=s, environment_id=seeded.environment_id, client=await Client.connect(s.temporal.address),
-        http=http_client(s.api.port, seeded.api_key), idle_http=http_client(ports["idle"], seeded.api_key),
+        http=ApiClient.with_key(s.api.port, seeded.api_key),
+        idle_http=ApiClient.with_key(ports["idle"], seeded.api_key),
         inbox=Inbox(folder / "clarion.db", seeded.environment_id),
         metrics_url=f"http://127.0.0.1:{ports['metrics']}/metrics",
     )

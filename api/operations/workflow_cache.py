@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.protocols import Validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.operations.shared_loads import SharedLoads
 from core.payloads import StepSpec, WorkflowSnapshot
 from store import workflow_versions
 from store import workflows as workflow_store
@@ -39,6 +40,7 @@ class WorkflowCache:
         self._ttl = ttl
         self._max = max_entries
         self._entries: dict[tuple[uuid.UUID, str], tuple[float, CachedWorkflow]] = {}
+        self._loads: SharedLoads[tuple[uuid.UUID, str], CachedWorkflow | None] = SharedLoads()
 
     def invalidate(self, environment_id: uuid.UUID, identifier: str | None = None) -> None:
         if identifier is None:
@@ -52,20 +54,26 @@ class WorkflowCache:
         hit = self._entries.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        entry = await self._loads.load(key, lambda: self._read(session, environment_id, identifier))
+        if entry is None:
+            self._entries.pop(key, None)
+            return None  # misses are not cached: a workflow created a moment ago must be found
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[key] = (now + self._ttl, entry)
+        return entry
+
+    @staticmethod
+    async def _read(session: AsyncSession, environment_id: uuid.UUID, identifier: str) -> CachedWorkflow | None:
         row = await workflow_store.get_by_identifier(
             session=session, environment_id=environment_id, identifier=identifier
         )
         if row is None:
-            self._entries.pop(key, None)
-            return None  # misses are not cached: a workflow created a moment ago must be found
+            return None
         snapshot = WorkflowSnapshot(
             id=str(row.id), identifier=row.identifier, name=row.name, critical=row.critical,
             preferences=row.preferences or {}, tags=row.tags or [],
             steps=[StepSpec.model_validate(step) for step in row.steps or []],
             version=await workflow_versions.latest_number(session=session, workflow_id=row.id),
         )
-        entry = CachedWorkflow(snapshot=snapshot, active=row.active, payload_validator=_validator(row.payload_schema))
-        if len(self._entries) >= self._max:
-            self._entries.clear()
-        self._entries[key] = (now + self._ttl, entry)
-        return entry
+        return CachedWorkflow(snapshot=snapshot, active=row.active, payload_validator=_validator(row.payload_schema))
