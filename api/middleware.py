@@ -47,7 +47,9 @@ class RequestIdMiddleware:
             await send(message)
 
         with log_context.scope(requestId=request_id):
-            await self.app(scope, receive, send_with_id)
+            # A socket's frames skip the wrapper: it acts only on an HTTP response's start, and a hub
+            # socket sends thousands of frames through it.
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
 
 
 class BodyLimitMiddleware:

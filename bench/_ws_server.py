@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import uvloop
 from fastapi import Request
 
 STREAM = "stream.message.published"
@@ -89,4 +90,5 @@ async def clarion() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(bare() if sys.argv[1] == "bare" else clarion())
+    # Both servers on uvloop, the loop ``clarion api`` runs on (uvicorn's "auto" loop picks it).
+    uvloop.run(bare() if sys.argv[1] == "bare" else clarion())

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import UtcDateTime
@@ -56,10 +56,27 @@ class Appended:
     time: datetime
 
 
+# The statements of every publish, built once: building and keying a statement per call was a large
+# part of a publish's CPU (bench/README.md, streams.py). Core tables, not the ORM entities, for the
+# writes: the ORM's bulk paths add their bookkeeping to every call.
+_TOPICS = cast(Table, StreamTopic.__table__)
+_MESSAGES = cast(Table, StreamMessage.__table__)
+_GET_TOPIC = select(StreamTopic).where(StreamTopic.id == bindparam("topic_id"),
+                                       StreamTopic.environment_id == bindparam("environment_id"))
+_NOW = bindparam("b_now", type_=UtcDateTime())
+_BUMP = (
+    update(_TOPICS)
+    .where(_TOPICS.c.id == bindparam("b_topic_id"), _TOPICS.c.environment_id == bindparam("b_environment_id"))
+    .values(last_seq=_TOPICS.c.last_seq + bindparam("b_count"), last_activity_at=_NOW,
+            # A NULL last_time compares as unknown, so the first append takes ``now``.
+            last_time=case((_TOPICS.c.last_time > _NOW, _TOPICS.c.last_time), else_=_NOW))
+    .returning(_TOPICS.c.last_seq, _TOPICS.c.last_time)
+)
+_ADD_MESSAGES = insert(_MESSAGES)
+
+
 async def get_topic(*, session: AsyncSession, environment_id: uuid.UUID, topic_id: int) -> StreamTopic | None:
-    return await session.scalar(
-        select(StreamTopic).where(StreamTopic.id == topic_id, StreamTopic.environment_id == environment_id)
-    )
+    return await session.scalar(_GET_TOPIC, {"topic_id": topic_id, "environment_id": environment_id})
 
 
 async def add_topic(*, session: AsyncSession, environment_id: uuid.UUID, values: dict[str, Any]) -> StreamTopic:
@@ -123,25 +140,16 @@ async def append(
     The same statement moves ``last_time`` forward (never back), so an append is two round trips.
     """
     count = len(payloads)
-    moment = bindparam("now", now, type_=UtcDateTime())
-    bumped = (
-        await session.execute(
-            update(StreamTopic)
-            .where(StreamTopic.id == topic_id, StreamTopic.environment_id == environment_id)
-            .values(last_seq=StreamTopic.last_seq + count, last_activity_at=moment,
-                    # A NULL last_time compares as unknown, so the first append takes ``now``.
-                    last_time=case((StreamTopic.last_time > moment, StreamTopic.last_time), else_=moment))
-            .returning(StreamTopic.last_seq, StreamTopic.last_time)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
+    bumped = (await session.execute(
+        _BUMP, {"b_topic_id": topic_id, "b_environment_id": environment_id, "b_count": count, "b_now": now}
+    )).first()
     if bumped is None:
         return None
     last_seq, stored_time = bumped
     time: datetime = stored_time or now  # never NULL after the CASE above; never before the previous message
     first = last_seq - count + 1
     rows = [{"topic_id": topic_id, "seq": first + i, "time": time, "payload": p} for i, p in enumerate(payloads)]
-    await session.execute(insert(StreamMessage), rows)
+    await session.execute(_ADD_MESSAGES, rows)
     return [Appended(first + i, time) for i in range(count)]
 
 
@@ -177,24 +185,33 @@ async def oldest(*, session: AsyncSession, topic: StreamTopic, now: datetime) ->
     return await session.scalar(query)
 
 
+class MessageRow(NamedTuple):
+    """What a consumer reads of a message: plain rows, without the ORM's identity map per row."""
+
+    seq: int
+    time: datetime
+    payload: Any
+
+
 async def read(
     *, session: AsyncSession, topic: StreamTopic, after: str | None, since: datetime | None, limit: int,
     now: datetime,
-) -> list[StreamMessage]:
+) -> list[MessageRow]:
     """Up to ``limit`` retained messages in seq order: after the cursor, from ``since``, or from the oldest."""
     visible_from = cutoff(topic, now)
-    where: list[ColumnElement[bool]] = [StreamMessage.topic_id == topic.id]
+    m = _MESSAGES.c
+    where: list[ColumnElement[bool]] = [m.topic_id == topic.id]
     if after is not None:
         seq = decode_id(after)
         if seq is None or seq > topic.last_seq:
             raise CursorNotFound(after)
         if seq < topic.deleted_through_seq:
             raise CursorExpired(await oldest(session=session, topic=topic, now=now))
-        where.append(StreamMessage.seq > seq)
+        where.append(m.seq > seq)
     else:
-        where += [StreamMessage.seq > topic.deleted_through_seq,
-                  StreamMessage.time >= (max(since, visible_from) if since else visible_from)]
-    rows = list(await session.scalars(select(StreamMessage).where(*where).order_by(StreamMessage.seq).limit(limit)))
+        where += [m.seq > topic.deleted_through_seq, m.time >= (max(since, visible_from) if since else visible_from)]
+    result = await session.execute(select(m.seq, m.time, m.payload).where(*where).order_by(m.seq).limit(limit))
+    rows = [MessageRow._make(row) for row in result]
     if after is not None and rows and rows[0].time < visible_from:
         # Expired but not yet swept: times never decrease along seq, so the loss is this prefix.
         raise CursorExpired(await oldest(session=session, topic=topic, now=now))

@@ -32,7 +32,7 @@ from api.workato.routing import route_messages
 from core.stream_schema import SchemaError, check_message
 from store import streams
 from store.base import utcnow
-from store.models import StreamMessage, StreamTopic
+from store.models import StreamTopic
 from store.realtime import event_id_for
 
 log = logging.getLogger("clarion.api.streams")
@@ -136,7 +136,7 @@ def _bounded(params: dict[str, Any], name: str, default: int, low: int, high: in
     return min(number, high)  # larger values are clamped, not refused
 
 
-def _views(rows: list[StreamMessage]) -> dict[str, Any]:
+def _views(rows: list[streams.MessageRow]) -> dict[str, Any]:
     return {"messages": [{"message_id": streams.encode_id(r.seq), "payload": r.payload, "time": stamp(r.time)}
                          for r in rows]}
 
@@ -175,7 +175,7 @@ async def consume(
 
 
 async def _read(session: AsyncSession, topic: StreamTopic, after: str | None, since: datetime | None, limit: int
-                ) -> list[StreamMessage]:
+                ) -> list[streams.MessageRow]:
     try:
         return await streams.read(session=session, topic=topic, after=after, since=since, limit=limit, now=utcnow())
     except streams.CursorNotFound:
