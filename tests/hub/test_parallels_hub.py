@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import websockets
+from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from api.app import create_app
+from core.settings import Settings
 from store import session_tokens
-from tests.hub.conftest import HubServer, connect, receive, receive_until
+from store.engine import make_sessions
+from store.realtime import MemoryBus
+from tests.factories import two_environments
+from tests.hub.conftest import FAST_HUB, HubServer, connect, receive, receive_until, serve
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -168,3 +176,41 @@ async def test_a_frame_of_deep_json_closes_the_socket_with_a_reason(hub: HubServ
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1007
     assert "nested deeper" in closed.value.rcvd.reason
+
+
+@pytest.fixture
+async def quick_hub(engine: AsyncEngine) -> AsyncIterator[HubServer]:
+    """The hub with a one-second write timeout."""
+    sessions = make_sessions(engine)
+    t = await two_environments(sessions)
+    bus = MemoryBus()
+    settings = Settings(mode="dev", hub=FAST_HUB.model_copy(update={"write_timeout_seconds": 1.0}))
+    app = create_app(settings, sessions=sessions, temporal=object(), bus=bus)  # type: ignore[arg-type]
+    async with app.router.lifespan_context(app), serve(app) as host:
+        yield HubServer(host, app, sessions, t, bus)
+
+
+@pytest.mark.timeout(150)
+async def test_a_socket_whose_client_stopped_reading_is_closed_after_the_write_timeout(quick_hub: HubServer):
+    hub = quick_hub
+    key = await hub.key("ws:subscribe")
+    headers = {"X-Api-Key": key}
+    # No compression and a one-message client queue: the client stops reading its socket, the kernel
+    # buffers fill, and the server's send waits for a drain that never comes.
+    async with connect(hub.ws_url("?event_types=stream.*"), additional_headers=headers, compression=None,
+                       max_queue=1) as stalled, connect(hub.ws_url("?event_types=stream.*"),
+                                                        additional_headers=headers) as healthy:
+        stalled_id = (await receive(stalled))["client_id"]
+        await receive(healthy)
+        env = hub.tenancy.env_a.id
+        for n in range(400):  # 24 MB: more than loopback's socket buffers hold
+            await hub.bus.publish(env, "stream.message.published", {"n": n, "pad": os.urandom(30_000).hex()},
+                                  message="STREAM_MESSAGE_PUBLISHED")
+        async with asyncio.timeout(60):  # a loaded CI machine is slow to fill the buffers
+            while any(c["id"] == stalled_id for c in (await hub.get("/api/v1/ws/clients", key)).json()):
+                await asyncio.sleep(0.2)
+        # The other socket was never held up: it read everything and still gets the next event.
+        last = await receive_until(healthy, lambda f: f.get("body", {}).get("n") == 399, timeout=60)
+        assert last["body"]["n"] == 399
+        await hub.bus.publish(env, "stream.message.published", {"n": "after"}, message="STREAM_MESSAGE_PUBLISHED")
+        assert (await receive(healthy))["body"]["n"] == "after"

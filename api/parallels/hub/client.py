@@ -54,6 +54,8 @@ class HubClient:
     close_reason: str = ""
     queue: deque[str] = field(default_factory=deque)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    writer: asyncio.Task[None] | None = None
+    sending_since: float | None = None  # the loop time the frame being written was handed to the socket
 
     def offer(self, text: str) -> None:
         """Queue a frame; a full queue drops its oldest frame and counts it."""

@@ -53,7 +53,9 @@ class Hub:
 
     async def start(self) -> None:
         self._unsubscribe = [self.bus.subscribe(self.on_event), self.bus.subscribe_control(self.on_control)]
-        self._tasks = [asyncio.create_task(self._loop(self.settings.credential_check_seconds, self._check_credentials))]
+        self._tasks = [asyncio.create_task(self._loop(self.settings.credential_check_seconds, self._check_credentials)),
+                       asyncio.create_task(self._loop(min(1.0, self.settings.write_timeout_seconds / 4),
+                                                      self._stalled))]
         if self.shared:
             self._tasks.append(asyncio.create_task(self._loop(self.settings.registry_refresh_seconds, self._refresh)))
 
@@ -168,6 +170,17 @@ class Hub:
                 await job()
             except Exception:
                 log.warning("hub housekeeping failed", exc_info=True)
+
+    async def _stalled(self) -> None:
+        """Close (1011) every socket whose current frame has waited longer than the write timeout: a
+        client that stopped reading would otherwise hold its writer and its queue forever."""
+        limit = asyncio.get_running_loop().time() - self.settings.write_timeout_seconds
+        for client in list(self.clients.values()):
+            since = client.sending_since
+            if since is not None and since < limit and client.close_code is None:
+                client.close(1011, "write timeout")
+                if client.writer is not None:
+                    client.writer.cancel()
 
     async def _refresh(self) -> None:
         rows = [c.row(self.started_at) for c in self.clients.values()]

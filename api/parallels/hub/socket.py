@@ -26,7 +26,8 @@ async def serve(websocket: WebSocket, hub: Hub, client: HubClient, ignored: list
     await websocket.accept()
     await websocket.send_text(welcome(client, ignored))
     await hub.add(client)
-    tasks = [asyncio.create_task(_read(websocket, hub, client)), asyncio.create_task(_write(websocket, hub, client))]
+    client.writer = asyncio.create_task(_write(websocket, client))
+    tasks = [asyncio.create_task(_read(websocket, hub, client)), client.writer]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -97,28 +98,23 @@ def _error(client: HubClient, text: str, ref: str | None = None) -> str:
     return frame(catalogue.GLOBAL, "error", {"error": text}, client_id=client.id, ref_id=ref)
 
 
-async def _write(websocket: WebSocket, hub: Hub, client: HubClient) -> None:
-    timeout = hub.settings.write_timeout_seconds
+async def _write(websocket: WebSocket, client: HubClient) -> None:
     loop = asyncio.get_running_loop()
     while True:
         await client.wake.wait()
         client.wake.clear()
-        # One timeout scope per burst, moved forward before each frame: the same per-frame limit as
-        # asyncio.wait_for, without the task wait_for wraps around every send on Python 3.11.
-        try:
-            async with asyncio.timeout(None) as limit:
-                while client.close_code is None and client.queue:
-                    if client.dropped_since_notice:
-                        body = {"dropped": client.dropped_since_notice, "total_dropped": client.dropped}
-                        client.dropped_since_notice = 0
-                        text = frame(catalogue.GLOBAL, "MESSAGES_DROPPED", body, client_id=client.id)
-                    else:
-                        text = client.queue.popleft()
-                    limit.reschedule(loop.time() + timeout)
-                    await websocket.send_text(text)
-                    client.messages_sent += 1
-        except TimeoutError:
-            client.close(1011)
-            return
+        while client.close_code is None and client.queue:
+            if client.dropped_since_notice:
+                body = {"dropped": client.dropped_since_notice, "total_dropped": client.dropped}
+                client.dropped_since_notice = 0
+                text = frame(catalogue.GLOBAL, "MESSAGES_DROPPED", body, client_id=client.id)
+            else:
+                text = client.queue.popleft()
+            # The hub's watchdog (Hub._stalled) closes the socket when one send outlasts the write
+            # timeout: a timestamp per frame, where a timeout scope per frame cost a timer each.
+            client.sending_since = loop.time()
+            await websocket.send_text(text)
+            client.messages_sent += 1
+        client.sending_since = None
         if client.close_code is not None:
             return
