@@ -19,27 +19,14 @@ from store.base import utcnow
 from store.bulk import insert_ignoring_conflicts, insert_many_ignoring_conflicts
 from store.models import ExecutionDetail, Job, Message, Notification, Subscriber
 
-
-async def claim(
-    *, session: AsyncSession, run_key: str, subscribers: Sequence[Subscriber], fields: Mapping[str, Any]
-) -> list[tuple[Notification, Subscriber]]:
-    """Insert a notification per subscriber for this run and return those the run owns.
-
-    ``fields`` holds the columns shared by every notification of the trigger (environment,
-    transaction, workflow, payload...).
-    """
-    env, tx = fields["environment_id"], fields["transaction_id"]
-    claims = await claim_many(session=session, environment_id=env, runs=[(run_key, subscribers, fields)])
-    return claims.get((tx, run_key), [])
-
-
 RunClaim = tuple[str, Sequence[Subscriber], Mapping[str, Any]]
 Claims = dict[tuple[str, str], list[tuple[Notification, Subscriber]]]
 
 
 async def claim_many(*, session: AsyncSession, environment_id: uuid.UUID, runs: Sequence[RunClaim]) -> Claims:
-    """``claim`` for several runs (run key, subscribers, shared fields) in two statements; what each run
-    owns, by (transaction id, run key)."""
+    """Insert a notification per subscriber of each run (run key, subscribers, the columns shared by the
+    trigger's notifications: environment, transaction, workflow, payload...) and return what each run
+    owns, by (transaction id, run key): two statements for any number of runs."""
     now = utcnow()
     rows = [
         {"id": uuid.uuid4(), "subscriber_pk": s.id, "subscriber_id": s.subscriber_id,
@@ -50,13 +37,6 @@ async def claim_many(*, session: AsyncSession, environment_id: uuid.UUID, runs: 
     await insert_many_ignoring_conflicts(session=session, model=Notification, rows=rows)
     return await claimed_by_runs(session=session, environment_id=environment_id,
                                  runs=[(fields["transaction_id"], run_key) for run_key, _, fields in runs])
-
-
-async def claimed(
-    *, session: AsyncSession, environment_id: uuid.UUID, transaction_id: str, run_key: str
-) -> list[tuple[Notification, Subscriber]]:
-    claims = await claimed_by_runs(session=session, environment_id=environment_id, runs=[(transaction_id, run_key)])
-    return claims.get((transaction_id, run_key), [])
 
 
 async def claimed_by_runs(
