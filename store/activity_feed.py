@@ -15,7 +15,8 @@ from sqlalchemy import ColumnElement, func, literal, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import ExecutionDetail, Job, Notification, NotificationWorkflow, Subscriber
+from core.run_identity import trigger_workflow_id
+from store.models import ExecutionDetail, Job, Notification, NotificationWorkflow, Subscriber, TransactionClaim
 
 _Row = TypeVar("_Row", Subscriber, NotificationWorkflow)
 
@@ -47,6 +48,9 @@ class NotificationView:
     subscriber: Subscriber | None
     workflow: NotificationWorkflow | None
     jobs: list[JobView]
+    # The Temporal run that carried it: a batched run's id for an event it claimed (its run key,
+    # ``trigger:<env>:<tx>``, then names no workflow), else the run key itself.
+    run_id: str
 
 
 @dataclass
@@ -138,6 +142,11 @@ async def _views(
     ).all()
     subscribers = await _by_id(session, Subscriber, environment_id, {n.subscriber_pk for n in notifications})
     workflows = await _by_id(session, NotificationWorkflow, environment_id, {n.workflow_id for n in notifications})
+    claims = await session.execute(select(TransactionClaim.transaction_id, TransactionClaim.owner).where(
+        TransactionClaim.environment_id == environment_id,
+        TransactionClaim.transaction_id.in_({n.transaction_id for n in notifications}),
+    ))
+    owners: dict[str, str] = dict(claims.all())
     job_views: dict[uuid.UUID, JobView] = {j.id: JobView(job=j) for j in jobs}
     for detail in details:
         if detail.job_id is not None and detail.job_id in job_views:
@@ -151,6 +160,9 @@ async def _views(
             subscriber=subscribers.get(n.subscriber_pk) if n.subscriber_pk else None,
             workflow=workflows.get(n.workflow_id) if n.workflow_id else None,
             jobs=by_notification[n.id],
+            run_id=owners.get(n.transaction_id, n.temporal_workflow_id)
+            if n.temporal_workflow_id == trigger_workflow_id(str(environment_id), n.transaction_id)
+            else n.temporal_workflow_id,
         )
         for n in notifications
     ]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any, Literal, get_args
-from urllib.parse import quote
 
 from pydantic import ConfigDict, Field
 
 from api.novu.schemas.base import NovuResponse
+from api.operations.run_histories import run_url
 from core.settings import TemporalSettings
 from store.activity_feed import JobView, NotificationView
 from store.models import ExecutionDetail, Notification, Subscriber
@@ -55,11 +55,6 @@ def novu_provider(provider_id: str | None) -> str:
     if provider_id is None:
         return "novu"
     return provider_id if provider_id in _NOVU_PROVIDERS else _PROVIDERS.get(provider_id, "novu")
-
-
-def temporal_url(temporal: TemporalSettings, notification: Notification) -> str:
-    workflow_id = quote(notification.temporal_workflow_id, safe="")
-    return f"{temporal.ui_url.rstrip('/')}/namespaces/{temporal.namespace}/workflows/{workflow_id}"
 
 
 def _raw(raw: Any) -> str | None:
@@ -249,7 +244,7 @@ def _job_dto(view: JobView, steps: dict[str, dict[str, Any]], url: str, payload:
 
 def notification_dto(view: NotificationView, *, organization_id: str, temporal: TemporalSettings) -> NotificationDto:
     n, workflow, sub = view.notification, view.workflow, view.subscriber
-    url = temporal_url(temporal, n)
+    url = run_url(temporal, view.run_id)
     steps = {str(s.get("id")): s for s in (workflow.steps if workflow else [])}
     return NotificationDto(
         id=str(n.id),
