@@ -58,6 +58,9 @@ class ApiSettings(BaseModel):
     # The URL providers and mail clients reach this API at (Twilio signs it; List-Unsubscribe links use it).
     # Empty: the URL of the incoming request.
     public_url: str = ""
+    # Single triggers that arrive while another start of their environment is in flight start together,
+    # as one batched run per workflow (api/operations/trigger_coalescing.py); false: one run each.
+    coalesce_triggers: bool = True
 
 
 class SmtpSettings(BaseModel):

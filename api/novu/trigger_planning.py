@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 
 from jsonschema.exceptions import best_match
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,8 @@ from api.auth import Principal
 from api.errors import ApiError, BadRequest, ServiceUnavailable, Unprocessable
 from api.novu.schemas.dry_run import DryRunAnswer
 from api.novu.schemas.events import BroadcastBody, TopicRecipient, TriggerBody, TriggerResult
-from api.operations.trigger_starts import send_policy, start_trigger
+from api.operations.trigger_coalescing import TriggerCoalescer
+from api.operations.trigger_starts import send_policy, start_batched, start_trigger
 from api.operations.workflow_cache import WorkflowCache
 from channels.steps import email_extras
 from core.dry_run_payloads import DRY_RUN_WORKFLOW, DryRunInput, DryRunResult
@@ -47,6 +49,11 @@ class Triggers:
         self._settings = settings
         self.cache = cache
         self.task_queue = settings.temporal.task_queue
+        self._coalescer = TriggerCoalescer(
+            partial(start_trigger, task_queue=self.task_queue),
+            partial(start_batched, task_queue=self.task_queue, source="concurrent triggers"),
+            enabled=settings.api.coalesce_triggers,
+        )
 
     async def plan(
         self, body: TriggerBody | BroadcastBody, principal: Principal, session: AsyncSession
@@ -144,7 +151,7 @@ class Triggers:
                              dry_run=DryRunAnswer.of(result))
 
     async def start(self, client: Client, planned: Planned) -> None:
-        await start_trigger(client, planned.input, task_queue=self.task_queue)
+        await self._coalescer.start(client, planned.input)
 
     @staticmethod
     def error_result(exc: ApiError, transaction_id: str | None) -> TriggerResult:

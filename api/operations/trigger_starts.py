@@ -63,9 +63,12 @@ async def start_trigger(client: Client, inp: TriggerInput, *, task_queue: str) -
     logger.info("trigger started for %d subscriber(s) and %d topic(s)", len(inp.subscribers), len(inp.topic_keys))
 
 
-async def start_batched(client: Client, events: list[TriggerInput], *, task_queue: str) -> None:
-    """Start the events of one bulk call as batched runs: one per workflow (and per 2 KiB of transaction
-    ids); each run claims its transaction ids, so an id that ran before is not delivered again."""
+async def start_batched(
+    client: Client, events: list[TriggerInput], *, task_queue: str, source: str = "a bulk trigger"
+) -> None:
+    """Start the events of one bulk call (or of concurrent triggers) as batched runs: one per workflow
+    (and per 2 KiB of transaction ids); each run claims its transaction ids, so an id that ran before is
+    not delivered again."""
 
     async def start(group: list[TriggerInput]) -> None:
         ctx = group[0].context
@@ -75,7 +78,7 @@ async def start_batched(client: Client, events: list[TriggerInput], *, task_queu
             id=f"batch:{ctx.environment_id}:{uuid.uuid4().hex}",
             task_queue=task_queue,
             search_attributes=batched_attributes(ctx.environment_id, ctx.workflow.identifier, group),
-            static_summary=f"{ctx.workflow.identifier}: {len(group)} event(s) of a bulk trigger",
+            static_summary=f"{ctx.workflow.identifier}: {len(group)} event(s) of {source}",
         )
 
     try:

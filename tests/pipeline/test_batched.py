@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -110,6 +111,8 @@ async def test_cancel_one_transaction_of_a_batch_leaves_the_others_and_search_fi
     assert [(link["workflowId"], link["status"]) for link in explained.json()["data"]["runs"]] == [(run, "completed")]
     feed = await pipeline.client.get("/v1/notifications", params={"transactionId": "tx-w0"}, headers=pipeline.headers)
     assert feed.status_code == 200 and [n["transactionId"] for n in feed.json()["data"]] == ["tx-w0"]
+    # The feed's link opens the batched run too, not the event's run key.
+    assert feed.json()["data"][0]["temporalUrl"].endswith("/workflows/" + quote(run, safe=""))
 
 
 async def test_redrive_of_one_batched_transaction_sends_its_failed_delivery_once(pipeline: Pipeline) -> None:
@@ -144,3 +147,29 @@ async def test_digest_per_recipient_inside_a_batched_run(pipeline: Pipeline) -> 
         [message] = await pipeline.messages(subscriber_id=subscriber, channel="in_app")
         count, events = message.content.split(" ")
         assert count == f"{len(expected)}:" and sorted(int(n) for n in events.strip(";").split(";")) == expected
+
+
+async def test_concurrent_single_triggers_are_each_delivered_once_and_found_by_their_transaction_id(
+    pipeline: Pipeline,
+) -> None:
+    """Triggers that arrive during another start share batched runs (api/operations/trigger_coalescing.py);
+    however they were grouped, each keeps its payload, its own result and its search."""
+    await add_workflow(pipeline.sessions, pipeline.tenancy.env_a.id, "note", steps=IN_APP)
+    responses = await asyncio.gather(*(pipeline.trigger({"name": "note", "to": f"c{i}", "payload": {"n": i},
+                                                         "transactionId": f"tx-c{i}"}) for i in range(20)))
+    assert [r.status_code for r in responses] == [201] * 20
+    assert [(await pipeline.finish(f"tx-c{i}")).sent for i in range(20)] == [1] * 20
+    assert {m.subscriber_id: m.content for m in await pipeline.messages()} == {f"c{i}": f"{i} for c{i}"
+                                                                               for i in range(20)}
+    env = pipeline.tenancy.env_a.id
+    runs: dict[str, list[str]] = {}
+    for i in range(20):
+        query = f"EnvironmentId = '{env}' AND (TransactionId = 'tx-c{i}' OR TransactionIds = 'tx-c{i}')"
+        for _ in range(100):  # visibility follows the start by a moment
+            if found := [e.id async for e in pipeline.temporal.list_workflows(query)]:
+                break
+            await asyncio.sleep(0.05)
+        assert len(found) == 1, (i, found)
+        runs.setdefault(found[0], []).append(f"tx-c{i}")
+    assert sum(len(txs) for txs in runs.values()) == 20
+    assert len(runs) < 20 and any(run.startswith("batch:") for run in runs)  # 20 at once: some shared a run
