@@ -206,6 +206,8 @@ class RunResult(BaseModel):
     missing_topics: list[str] = Field(default_factory=list)
     # What action steps did that the counts don't say: "step 'wait': skipped: payload.sendAt is missing".
     notes: list[str] = Field(default_factory=list)
+    # A batched run's result: each completed transaction's own, by transactionId (the counts above sum them).
+    transactions: dict[str, RunResult] = Field(default_factory=dict)
 
     @classmethod
     def of(cls, outcomes: list[StepOutcome]) -> RunResult:

@@ -100,7 +100,7 @@ class BatchedTriggerWorkflow:
             how, recipients, error = "completed", 0, None
             if isinstance(outcome, RunResult):
                 total.add(outcome)
-                self._results[ctx.transaction_id] = outcome
+                self._results[ctx.transaction_id] = total.transactions[ctx.transaction_id] = outcome
                 recipients = outcome.recipients
             elif isinstance(outcome, asyncio.CancelledError):
                 how = "cancelled"

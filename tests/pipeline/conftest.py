@@ -34,7 +34,6 @@ from store import workflows as workflow_store
 from store.engine import Sessions, make_sessions
 from store.models import Message as StoredMessage
 from tests.factories import Tenancy, two_environments
-from workflows.batched import BatchedTriggerWorkflow
 
 
 @dataclass
@@ -112,10 +111,8 @@ class Pipeline:
                 owner = await transaction_claims.owner_of(session=session, environment_id=env,
                                                           transaction_id=transaction_id)
             if owner is not None:  # the batched run that claimed it: its own part of that run's result
-                batched = self.temporal.get_workflow_handle(owner, result_type=RunResult)
-                whole = await batched.result()
-                own = await batched.query(BatchedTriggerWorkflow.transaction_result, transaction_id)
-                return own or whole
+                whole = await self.temporal.get_workflow_handle(owner, result_type=RunResult).result()
+                return whole.transactions.get(transaction_id, whole)
             await asyncio.sleep(0.1)
         raise AssertionError(f"no trigger workflow for {transaction_id}")
 

@@ -14,6 +14,7 @@ from store.models import Notification
 from tests.pipeline.conftest import Pipeline
 from tests.pipeline.factories import add_subscribers, add_workflow
 from tests.pipeline.flow_helpers import create_workflow, digest_done, inbox
+from workflows.batched import BatchedTriggerWorkflow
 
 IN_APP = [{"id": "note", "type": "in_app", "active": True,
            "controls": {"body": "{{ payload.n }} for {{ subscriber.subscriberId }}"}}]
@@ -124,6 +125,9 @@ async def test_redrive_of_one_batched_transaction_sends_its_failed_delivery_once
     await bulk(pipeline, [{"name": "news", "to": f"m{i}", "transactionId": f"tx-m{i}"} for i in (1, 2)])
     one, two = await pipeline.finish("tx-m1"), await pipeline.finish("tx-m2")  # each transaction's own result
     assert sorted([(one.sent, one.failed), (two.sent, two.failed)]) == [(0, 1), (1, 0)]
+    batched = pipeline.temporal.get_workflow_handle(await owner(pipeline, "tx-m1"), result_type=RunResult)
+    assert await batched.query(BatchedTriggerWorkflow.transaction_result, "tx-m1") == one  # the query agrees
+    assert ((await batched.result()).sent, (await batched.result()).failed) == (1, 1)
     failed = next(s for s in ("m1", "m2") if not pipeline.mailbox.to(f"{s}@example.test"))
     response = await pipeline.client.post(f"/v1/events/trigger/tx-{failed}/redrive", headers=pipeline.headers)
     assert response.status_code == 201, response.text
