@@ -87,13 +87,17 @@ def batched_attributes(
     environment_id: str, workflow_identifier: str, events: Sequence[TriggerInput]
 ) -> TypedSearchAttributes:
     """A batched run's attributes: every transaction id it carries (``batch_groups`` keeps them within
-    the server's 2 KiB per value) and as many subscriber ids as fit."""
-    return TypedSearchAttributes([
+    the server's 2 KiB per value), as many subscriber ids as fit, and the tenant its events share."""
+    pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(ENVIRONMENT_ID, environment_id),
         SearchAttributePair(WORKFLOW_IDENTIFIER, workflow_identifier),
         SearchAttributePair(TRANSACTION_IDS, list(dict.fromkeys(e.context.transaction_id for e in events))),
         SearchAttributePair(SUBSCRIBER_ID, capped_ids([s.subscriber_id for e in events for s in e.subscribers])),
-    ])
+    ]
+    tenants = {e.context.tenant.identifier if e.context.tenant else None for e in events}
+    if len(tenants) == 1 and (tenant := tenants.pop()):
+        pairs.append(SearchAttributePair(TENANT_ID, tenant))
+    return TypedSearchAttributes(pairs)
 
 
 def batch_groups(events: Sequence[TriggerInput]) -> list[list[TriggerInput]]:

@@ -1,6 +1,6 @@
 """Concurrent single triggers share batched runs, the way a bulk call's events do.
 
-Group commit: while one start of an environment is in flight, the triggers that arrive meanwhile
+Group commit: while one start of an environment (and tenant) is in flight, the triggers that arrive meanwhile
 wait for it and then start together as batched runs (``workflows/batched.py``). A trigger that finds
 nothing in flight starts at once as its own ``TriggerWorkflow``, so a quiet system answers as fast as
 before; a busy one pays one start per group instead of one per trigger, and the worker runs each
@@ -19,13 +19,19 @@ from temporalio.client import Client
 from core.payloads import TriggerInput
 
 # Temporal refuses a start whose input passes 2 MiB: a group stays well under it, and a large event
-# starts alone.
+# starts alone (as do the events ``may_share`` turns away).
 GROUP_BYTES = 1024 * 1024
 ALONE_BYTES = 64 * 1024
 GROUP_EVENTS = 100
 
 StartOne = Callable[[Client, TriggerInput], Awaitable[None]]
 StartMany = Callable[[Client, list[TriggerInput]], Awaitable[None]]
+
+
+def may_share(inp: TriggerInput) -> bool:
+    """Topics and long lists keep their own run (it pages through them); so does a workflow with a delay
+    step, whose wait ``GET /v1/events/pending`` lists and acts on per run."""
+    return inp.fits_inline() and not any(step.type == "delay" and step.active for step in inp.context.workflow.steps)
 
 
 @dataclass
@@ -51,16 +57,17 @@ class TriggerCoalescer:
         self._start_one = start_one
         self._start_many = start_many
         self._enabled = enabled
-        self._lanes: dict[str, _Lane] = {}
+        self._lanes: dict[tuple[str, str], _Lane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self, client: Client, inp: TriggerInput) -> None:
         """Start ``inp`` now or with the next group; return once its start was accepted."""
-        size = len(inp.model_dump_json()) if self._enabled and inp.fits_inline() else ALONE_BYTES + 1
-        if size > ALONE_BYTES:  # topics and long lists keep their own run; so do large payloads
+        size = len(inp.model_dump_json()) if self._enabled and may_share(inp) else ALONE_BYTES + 1
+        if size > ALONE_BYTES:
             await self._start_one(client, inp)
             return
-        key = inp.context.environment_id
+        # Per environment and tenant: a group's run then carries the TenantId search attribute its events had.
+        key = (inp.context.environment_id, inp.context.tenant.identifier if inp.context.tenant else "")
         lane = self._lanes.setdefault(key, _Lane())
         if lane.busy:
             pending = _Pending(inp, size, client, asyncio.get_running_loop().create_future())
@@ -74,7 +81,7 @@ class TriggerCoalescer:
         finally:
             self._next(key, lane)
 
-    def _next(self, key: str, lane: _Lane) -> None:
+    def _next(self, key: tuple[str, str], lane: _Lane) -> None:
         """Start the next group of ``lane``, or mark it idle."""
         if not lane.waiting:
             lane.busy = False
@@ -89,7 +96,7 @@ class TriggerCoalescer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _start_group(self, key: str, lane: _Lane, group: list[_Pending]) -> None:
+    async def _start_group(self, key: tuple[str, str], lane: _Lane, group: list[_Pending]) -> None:
         events, client = [p.inp for p in group], group[0].client
         try:
             await (self._start_one(client, events[0]) if len(events) == 1 else self._start_many(client, events))

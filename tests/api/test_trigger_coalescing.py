@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import Client
 
 from api.operations.trigger_coalescing import ALONE_BYTES, GROUP_EVENTS, TriggerCoalescer
-from core.payloads import SubscriberInput, TriggerContext, TriggerInput, WorkflowSnapshot
+from core.payloads import StepSpec, SubscriberInput, TenantInput, TriggerContext, TriggerInput, WorkflowSnapshot
 
 CLIENT = cast(Client, object())
 
@@ -57,12 +57,14 @@ async def test_triggers_arriving_during_a_start_go_together_in_the_next_one() ->
     await settle()
     rest = [asyncio.create_task(coalescer.start(CLIENT, event(f"t{i}"))) for i in range(1, 6)]
     other_env = asyncio.create_task(coalescer.start(CLIENT, event("x0", env="f")))
+    tenant = asyncio.create_task(coalescer.start(CLIENT, event("a0", tenant=TenantInput(identifier="acme"))))
     await settle()
-    assert starts.calls == [["t0"], ["x0"]]  # each environment's first starts at once, the rest wait
+    # Each environment's (and tenant's) first starts at once; the rest wait.
+    assert starts.calls == [["t0"], ["x0"], ["a0"]]
     assert not any(t.done() for t in rest)
     starts.gate.set()
-    await asyncio.gather(first, other_env, *rest)
-    assert starts.calls == [["t0"], ["x0"], ["t1", "t2", "t3", "t4", "t5"]]
+    await asyncio.gather(first, other_env, tenant, *rest)
+    assert starts.calls == [["t0"], ["x0"], ["a0"], ["t1", "t2", "t3", "t4", "t5"]]
     await coalescer.start(CLIENT, event("t6"))  # idle again: alone, at once
     assert starts.calls[-1] == ["t6"]
 
@@ -98,7 +100,7 @@ async def test_a_caller_that_goes_away_does_not_cancel_its_group() -> None:
     assert starts.calls == [["t0"], ["t1", "t2"]]  # t1 was started all the same, with its group
 
 
-async def test_topics_large_events_and_a_disabled_coalescer_start_each_event_alone() -> None:
+async def test_topics_large_events_delays_and_a_disabled_coalescer_start_each_event_alone() -> None:
     starts = Starts()
     coalescer = starts.coalescer()
     first = asyncio.create_task(coalescer.start(CLIENT, event("t0")))
@@ -106,9 +108,11 @@ async def test_topics_large_events_and_a_disabled_coalescer_start_each_event_alo
     topic = event("topic")
     topic.topic_keys = ["news"]
     large = event("large", payload={"text": "x" * ALONE_BYTES})
-    alone = [asyncio.create_task(coalescer.start(CLIENT, e)) for e in (topic, large)]
+    waits = event("waits")
+    waits.context.workflow.steps = [StepSpec(id="wait", type="delay"), StepSpec(id="note", type="in_app")]
+    alone = [asyncio.create_task(coalescer.start(CLIENT, e)) for e in (topic, large, waits)]
     await settle()
-    assert starts.calls == [["t0"], ["topic"], ["large"]]
+    assert starts.calls == [["t0"], ["topic"], ["large"], ["waits"]]
     starts.gate.set()
     await asyncio.gather(first, *alone)
     disabled = Starts()

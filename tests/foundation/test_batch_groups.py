@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.payloads import SubscriberInput, TriggerContext, TriggerInput, WorkflowSnapshot
-from core.run_identity import SUBSCRIBER_IDS_BUDGET, TRANSACTION_IDS, batch_groups, batched_attributes
+from core.payloads import SubscriberInput, TenantInput, TriggerContext, TriggerInput, WorkflowSnapshot
+from core.run_identity import SUBSCRIBER_IDS_BUDGET, TENANT_ID, TRANSACTION_IDS, batch_groups, batched_attributes
 
 
 def event(workflow: str, tx: str) -> TriggerInput:
@@ -26,3 +26,12 @@ def test_a_group_is_cut_where_its_transaction_ids_pass_one_search_attribute_valu
         ids = batched_attributes("e", "a", group)[TRANSACTION_IDS]
         assert ids == [e.context.transaction_id for e in group]
         assert sum(len(i) + 3 for i in ids) <= SUBSCRIBER_IDS_BUDGET
+
+
+def test_a_batched_run_carries_the_tenant_its_events_share_and_none_when_they_differ() -> None:
+    acme, other = (event("a", tx) for tx in ("1", "2"))
+    acme.context.tenant = other.context.tenant = TenantInput(identifier="acme")
+    assert batched_attributes("e", "a", [acme, other])[TENANT_ID] == "acme"
+    other.context.tenant = TenantInput(identifier="globex")
+    assert TENANT_ID not in batched_attributes("e", "a", [acme, other])
+    assert TENANT_ID not in batched_attributes("e", "a", [event("a", "3")])
