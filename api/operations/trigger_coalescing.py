@@ -1,21 +1,19 @@
 """Concurrent single triggers share batched runs, the way a bulk call's events do.
 
-Group commit: while one start of an environment (and tenant) is in flight, the triggers that arrive meanwhile
-wait for it and then start together as batched runs (``workflows/batched.py``). A trigger that finds
-nothing in flight starts at once as its own ``TriggerWorkflow``, so a quiet system answers as fast as
-before; a busy one pays one start per group instead of one per trigger, and the worker runs each
-group's steps as one activity per step. Each trigger is answered only once its group's start was
-accepted, and an error of that start reaches every trigger of the group.
+Group commit (``group_commit.GroupCommit``) per environment and tenant: a trigger that finds no start
+in flight starts at once as its own ``TriggerWorkflow``, so a quiet system answers as fast as before;
+the triggers that arrive while a start is in flight start together after it as batched runs
+(``workflows/batched.py``). A busy API pays one start per group instead of one per trigger, and the
+worker runs each group's steps as one activity per step.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 from temporalio.client import Client
 
+from api.operations.group_commit import GroupCommit
 from core.payloads import TriggerInput
 
 # Temporal refuses a start whose input passes 2 MiB: a group stays well under it, and a large event
@@ -26,6 +24,8 @@ GROUP_EVENTS = 100
 
 StartOne = Callable[[Client, TriggerInput], Awaitable[None]]
 StartMany = Callable[[Client, list[TriggerInput]], Awaitable[None]]
+# The lane of a trigger: its environment and tenant, so a group's run carries the TenantId its events had.
+Lane = tuple[str, str]
 
 
 def may_share(inp: TriggerInput) -> bool:
@@ -34,31 +34,14 @@ def may_share(inp: TriggerInput) -> bool:
     return inp.fits_inline() and not any(step.type == "delay" and step.active for step in inp.context.workflow.steps)
 
 
-@dataclass
-class _Pending:
-    inp: TriggerInput
-    size: int
-    client: Client  # a group starts with its first trigger's client
-    answer: asyncio.Future[None]
-
-
-@dataclass
-class _Lane:
-    """One environment's triggers: whether a start is in flight, and who waits for the next."""
-
-    busy: bool = False
-    waiting: list[_Pending] = field(default_factory=list)
-
-
 class TriggerCoalescer:
-    """Starts single triggers, grouping those that arrive while a start of their environment is in flight."""
+    """Starts single triggers, grouping those that arrive while a start of their lane is in flight."""
 
     def __init__(self, start_one: StartOne, start_many: StartMany, *, enabled: bool = True) -> None:
-        self._start_one = start_one
-        self._start_many = start_many
+        self._start_one, self._start_many = start_one, start_many
         self._enabled = enabled
-        self._lanes: dict[tuple[str, str], _Lane] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._groups: GroupCommit[Lane, tuple[Client, TriggerInput], None] = GroupCommit(
+            self._start, max_items=GROUP_EVENTS, max_bytes=GROUP_BYTES)
 
     async def start(self, client: Client, inp: TriggerInput) -> None:
         """Start ``inp`` now or with the next group; return once its start was accepted."""
@@ -66,51 +49,11 @@ class TriggerCoalescer:
         if size > ALONE_BYTES:
             await self._start_one(client, inp)
             return
-        # Per environment and tenant: a group's run then carries the TenantId search attribute its events had.
-        key = (inp.context.environment_id, inp.context.tenant.identifier if inp.context.tenant else "")
-        lane = self._lanes.setdefault(key, _Lane())
-        if lane.busy:
-            pending = _Pending(inp, size, client, asyncio.get_running_loop().create_future())
-            lane.waiting.append(pending)
-            # Shielded: a caller that goes away must not cancel the start of the others in its group.
-            await asyncio.shield(pending.answer)
-            return
-        lane.busy = True
-        try:
-            await self._start_one(client, inp)
-        finally:
-            self._next(key, lane)
+        ctx = inp.context
+        lane = (ctx.environment_id, ctx.tenant.identifier if ctx.tenant else "")
+        await self._groups.submit(lane, (client, inp), size)
 
-    def _next(self, key: tuple[str, str], lane: _Lane) -> None:
-        """Start the next group of ``lane``, or mark it idle."""
-        if not lane.waiting:
-            lane.busy = False
-            self._lanes.pop(key, None)
-            return
-        group: list[_Pending] = []
-        used = 0
-        while lane.waiting and len(group) < GROUP_EVENTS and used + lane.waiting[0].size <= GROUP_BYTES:
-            group.append(lane.waiting.pop(0))
-            used += group[-1].size
-        task = asyncio.get_running_loop().create_task(self._start_group(key, lane, group))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _start_group(self, key: tuple[str, str], lane: _Lane, group: list[_Pending]) -> None:
-        events, client = [p.inp for p in group], group[0].client
-        try:
-            await (self._start_one(client, events[0]) if len(events) == 1 else self._start_many(client, events))
-        except Exception as exc:  # every trigger of the group gets the error its start had
-            for p in group:
-                if not p.answer.done():
-                    p.answer.set_exception(exc)
-        except BaseException:
-            for p in group:
-                p.answer.cancel()
-            raise
-        else:
-            for p in group:
-                if not p.answer.done():
-                    p.answer.set_result(None)
-        finally:
-            self._next(key, lane)
+    async def _start(self, _lane: Lane, items: list[tuple[Client, TriggerInput]]) -> list[None]:
+        client, events = items[0][0], [inp for _, inp in items]  # a group starts with its first trigger's client
+        await (self._start_one(client, events[0]) if len(events) == 1 else self._start_many(client, events))
+        return [None] * len(events)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
 from api.resources import Services
+from api.workato.appends import appends_of
 from api.workato.common import (
     MAX_BATCH_ITEMS,
     MAX_MESSAGE_BYTES,
@@ -58,7 +59,7 @@ async def publish(
     except SchemaError as exc:
         raise invalid(str(exc), "schema_violation", **exc.details) from None
     await session.commit()  # end the read, so the append's first statement takes the topic's lock
-    ids = await _store(request, services, topic, [checked])
+    ids = await _store(request, services, topic, [checked], shared_size=len(raw))
     return {"message_id": ids[0]}
 
 
@@ -94,12 +95,23 @@ async def publish_batch(
     return {"is_partial_error": len(valid) < len(items), "message_ids": ordered}
 
 
-async def _store(request: Request, services: Services, topic: StreamTopic, payloads: list[dict[str, Any]]) -> list[str]:
-    """Append in one transaction, then wake consumers, emit the bus events and run the event_type route."""
+async def _store(
+    request: Request, services: Services, topic: StreamTopic, payloads: list[dict[str, Any]], *,
+    shared_size: int | None = None,
+) -> list[str]:
+    """Append in one transaction, then wake consumers, emit the bus events and run the event_type route.
+
+    A single publish (``shared_size``: its body's bytes) shares its transaction with the publishes to
+    the topic that arrive while another append of it is in flight (``appends.StreamAppends``)."""
     try:
-        appended = await streams.append_committed(
-            sessions=services.sessions, environment_id=topic.environment_id, topic_id=topic.id,
-            payloads=payloads, now=utcnow())
+        if shared_size is not None:
+            one = await appends_of(request.app, services.sessions).append(
+                (topic.environment_id, topic.id), payloads[0], shared_size)
+            appended = None if one is None else [one]
+        else:
+            appended = await streams.append_committed(
+                sessions=services.sessions, environment_id=topic.environment_id, topic_id=topic.id,
+                payloads=payloads, now=utcnow())
     except SQLAlchemyError:
         log.warning("stream append to topic %s failed", topic.id, exc_info=True)
         raise ServiceUnavailable("The stream store is unavailable; retry later") from None

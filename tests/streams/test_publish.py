@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from store import streams
 from store.realtime import RealtimeEvent
 from tests.streams.conftest import StreamsApi
 
@@ -105,3 +106,16 @@ async def test_each_stored_message_is_published_on_the_bus(streams_api: StreamsA
     assert event.body["topic_id"] == topic_id and event.body["topic_name"] == "Orders"
     assert event.body["message_id"] == message_id and event.body["payload"] == {"OrderId": "1"}
     assert event.body["time"].endswith("+00:00")
+
+
+async def test_concurrent_single_publishes_each_get_the_id_of_their_own_message(streams_api: StreamsApi) -> None:
+    """Concurrent publishes to a topic share appends (api/workato/appends.py): each answer must still name
+    its own message, and the ids run without gaps in publish order."""
+    api = streams_api
+    topic_id = await api.topic()
+    responses = await asyncio.gather(*(api.publish(topic_id, {"OrderId": f"o-{i}"}) for i in range(40)))
+    assert [r.status_code for r in responses] == [200] * 40
+    answered = {r.json()["message_id"]: f"o-{i}" for i, r in enumerate(responses)}
+    stored = (await api.consume(topic_id, batch_size=50)).json()["messages"]
+    assert {m["message_id"]: m["payload"]["OrderId"] for m in stored} == answered
+    assert sorted(answered) == [streams.encode_id(n) for n in range(1, 41)]
