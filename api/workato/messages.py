@@ -77,8 +77,11 @@ async def publish_batch(
     topic = await topic_or_404(session, principal, topic_id)
     results: dict[str, dict[str, Any]] = {}
     valid: list[tuple[int, dict[str, Any]]] = []
+    # Re-serialising expands a parsed item at most 4.5 times (\u escapes, 1E15 -> 1000000000000000.0):
+    # no item of a body under an eighth of the limit can pass it, so only larger bodies are measured.
+    measure = len(await request.body()) > MAX_MESSAGE_BYTES // 8
     for index, item in enumerate(items):
-        if len(json.dumps(item, separators=(",", ":")).encode()) > MAX_MESSAGE_BYTES:
+        if measure and len(json.dumps(item, separators=(",", ":")).encode()) > MAX_MESSAGE_BYTES:
             results[str(index)] = {"result": "error", "error": f"The message is larger than {MAX_MESSAGE_BYTES} bytes"}
             continue
         try:
@@ -119,11 +122,12 @@ async def _store(
         raise NotFound("Topic not found in this workspace")  # deleted since we read it
     waiters_of(request.app).wake(topic.id)
     ids = [streams.encode_id(a.seq) for a in appended]
-    for message_id, added, payload in zip(ids, appended, payloads, strict=True):
-        body = {"topic_id": topic.id, "topic_name": topic.name, "message_id": message_id,
-                "time": stamp(added.time), "payload": payload}
-        await services.bus.publish(topic.environment_id, STREAM_EVENT, body, message="STREAM_MESSAGE_PUBLISHED",
-                                   event_id=event_id_for(f"stream:{topic.id}:{message_id}"))
+    time = stamp(appended[0].time)  # one append, one time
+    await services.bus.publish_many(topic.environment_id, STREAM_EVENT, [
+        (event_id_for(f"stream:{topic.id}:{message_id}"),
+         {"topic_id": topic.id, "topic_name": topic.name, "message_id": message_id, "time": time, "payload": payload})
+        for message_id, payload in zip(ids, payloads, strict=True)
+    ], message="STREAM_MESSAGE_PUBLISHED")
     if topic.event_type:
         await route_messages(request.app, services, topic, list(zip(ids, payloads, strict=True)))
     return ids

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +90,21 @@ class RealtimeBus(ABC):
             await self._send(event)
         except Exception:  # the bus is best effort: a producer never fails because of it
             log.warning("real-time event %s not published", type, exc_info=True)
+
+    async def publish_many(self, env: uuid.UUID | str, type: str, items: Sequence[tuple[str, Any]], *,
+                           message: str) -> None:
+        """Several events of one type, each ``(event_id, body)``, stamped together and sent in order."""
+        ts = _now()
+        events = [RealtimeEvent(id=event_id, env=str(env), type=type, message=message, body=body, ts=ts)
+                  for event_id, body in items]
+        try:
+            await self._send_many(events)
+        except Exception:  # best effort, as ``publish``
+            log.warning("%d real-time event(s) %s not published", len(events), type, exc_info=True)
+
+    async def _send_many(self, events: list[RealtimeEvent]) -> None:
+        for event in events:
+            await self._send(event)
 
     def subscribe(self, callback: Callback) -> Callable[[], None]:
         self._callbacks.append(callback)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from store.realtime.bus import RealtimeBus, RealtimeEvent
 
@@ -21,7 +23,17 @@ class MemoryBus(RealtimeBus):
 
     async def _send(self, event: RealtimeEvent) -> None:
         # Fan out on the loop, not inline, so a slow socket never blocks the producer.
-        task = asyncio.get_running_loop().create_task(self._deliver(event))
+        self._spawn(self._deliver(event))
+
+    async def _send_many(self, events: list[RealtimeEvent]) -> None:
+        self._spawn(self._deliver_all(events))  # one task for the lot, in order
+
+    async def _deliver_all(self, events: list[RealtimeEvent]) -> None:
+        for event in events:
+            await self._deliver(event)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

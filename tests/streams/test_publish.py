@@ -52,6 +52,11 @@ async def test_batches_report_each_index(streams_api: StreamsApi) -> None:
     assert results["3"] == {"message_id": "00000000002", "result": "success"}  # consecutive ids
     assert results["1"]["result"] == "error" and results["1"]["details"][0]["field"] == "OrderId"
     assert results["2"]["result"] == "error" and "larger" in results["2"]["error"]
+    # 360 kB in the body, past 1 MiB once stored with \u escapes: still measured and refused.
+    escaped = json.dumps({"payloads": [{"OrderId": "é" * 180_000}]}, ensure_ascii=False).encode()
+    refused_item = await api.client.post(url, content=escaped, headers={**api.headers,
+                                                                         "Content-Type": "application/json"})
+    assert refused_item.json()["message_ids"]["0"]["result"] == "error", refused_item.text
 
     bare = await api.client.post(url, json=[{"OrderId": "c"}], headers=api.headers)
     assert bare.json() == {"is_partial_error": False,
