@@ -46,7 +46,7 @@ class BatchedTriggerWorkflow:
         self.fast_forwarded = False
         self._runs: dict[str, asyncio.Task[RunResult]] = {}
         self._cancelled: set[str] = set()
-        self._results: dict[str, RunResult] = {}
+        self._total = RunResult(runs=0)  # the run's result; its ``transactions`` fill as each one completes
 
     @workflow.signal(name=FAST_FORWARD_SIGNAL)
     def fast_forward(self) -> None:
@@ -62,13 +62,13 @@ class BatchedTriggerWorkflow:
     @workflow.query(name=TRANSACTION_RESULT_QUERY)
     def transaction_result(self, transaction_id: str) -> RunResult | None:
         """One transaction's own result once it has completed (None: not one of this run's, or not done)."""
-        return self._results.get(transaction_id)
+        return self._total.transactions.get(transaction_id)
 
     @workflow.run
     async def run(self, inp: BatchedInput) -> RunResult:
         """Deliver every event once: claim the transaction ids, run their steps together, announce each close."""
         events = list({e.context.transaction_id: e for e in reversed(inp.events)}.values())[::-1]  # first one wins
-        total = RunResult(runs=0)
+        total = self._total
         # Topics and long lists keep their own trigger workflow, as every bulk event had before.
         started = await asyncio.gather(*(self._start_alone(e) for e in events if not e.fits_inline()))
         total.runs += sum(started)
@@ -100,7 +100,7 @@ class BatchedTriggerWorkflow:
             how, recipients, error = "completed", 0, None
             if isinstance(outcome, RunResult):
                 total.add(outcome)
-                self._results[ctx.transaction_id] = total.transactions[ctx.transaction_id] = outcome
+                total.transactions[ctx.transaction_id] = outcome
                 recipients = outcome.recipients
             elif isinstance(outcome, asyncio.CancelledError):
                 how = "cancelled"

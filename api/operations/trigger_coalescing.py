@@ -45,8 +45,7 @@ class TriggerCoalescer:
 
     async def start(self, client: Client, inp: TriggerInput) -> None:
         """Start ``inp`` now or with the next group; return once its start was accepted."""
-        size = len(inp.model_dump_json()) if self._enabled and may_share(inp) else ALONE_BYTES + 1
-        if size > ALONE_BYTES:
+        if not (self._enabled and may_share(inp)) or (size := len(inp.model_dump_json())) > ALONE_BYTES:
             await self._start_one(client, inp)
             return
         ctx = inp.context

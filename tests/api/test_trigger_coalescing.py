@@ -22,7 +22,7 @@ def event(tx: str, env: str = "e", **extra: Any) -> TriggerInput:
 
 
 class Starts:
-    """Records each start as the list of its transaction ids; a start waits until ``release``."""
+    """Records each start as the list of its transaction ids; a start waits until ``gate`` is set."""
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
