@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from temporalio import activity
@@ -124,6 +125,8 @@ class DispatchActivities:
             await deliveries.forget_messages(session=session, keys=ledger.forget)
             await deliveries.add_details(session=session, rows=ledger.details)
             await deliveries.set_job_status(session=session, statuses=ledger.jobs)
+        for count in ledger.counts:
+            count()
         await self._live.notifications_created(group[0], loaded.created)  # after the commits, as live events must be
         # An earlier attempt may have committed its messages and died before it published them; their
         # event ids repeat, so listeners that did get them drop the repeats.
@@ -232,7 +235,12 @@ class DispatchActivities:
                     continue
                 verdict, values = self._record(d, result, ms, candidate, channel, ledger,
                                                last_attempt=attempt >= d.max_attempts, more=more)
-                delivery_attempt(channel.value, provider_id, verdict, values, ms, d.subscriber.subscriber_id)
+                count = partial(delivery_attempt, channel.value, provider_id, verdict, values, ms,
+                                d.subscriber.subscriber_id)
+                if channel == Channel.IN_APP:
+                    ledger.counts.append(count)
+                else:
+                    count()  # the provider was called: counted even if this attempt dies before its commit
                 if verdict == "next":
                     next_round.append(d)
                 elif channel != Channel.IN_APP:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,9 @@ class Ledger:
     inserts: list[dict[str, Any]] = field(default_factory=list)
     finishes: dict[str, dict[str, Any]] = field(default_factory=dict)
     forget: list[str] = field(default_factory=list)
+    # Counted once the transaction committed: an in-app message is delivered by that commit, and an
+    # attempt that dies before it is retried (counting at the call would count it twice).
+    counts: list[Callable[[], None]] = field(default_factory=list)
 
     def note(self, n: Notification, job_id: uuid.UUID | None, status: str, detail: str, **extra: Any) -> None:
         self.details.append({

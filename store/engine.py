@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Engine, event, text
@@ -26,7 +27,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, schema: 
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         # WAL lets the API read while the worker writes; the timeout rides out the writer lock.
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": 30, "factory": _ReleasingConnection}
     else:
         kwargs["pool_size"] = pool_size
         kwargs["max_overflow"] = pool_size
@@ -38,6 +39,23 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, schema: 
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+class _ReleasingConnection(sqlite3.Connection):
+    """Rolls back before it closes, so a closed connection never keeps the write lock.
+
+    A task cancelled while a statement runs (an activity's lost heartbeat, a shutdown) leaves that
+    statement open on its cursor, which its traceback keeps alive; SQLAlchemy then closes the
+    connection, and SQLite defers closing one with an open statement until the statement is
+    finalised, keeping its transaction and the write lock for as long as the garbage lives (seconds to
+    minutes: every other writer timed out). ROLLBACK ends the transaction even with statements open.
+    """
+
+    def close(self) -> None:
+        if self.in_transaction:
+            with suppress(sqlite3.Error):
+                self.rollback()
+        super().close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import socket
 import uuid
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -135,3 +137,32 @@ async def test_throttle_outcomes_are_counted(pipeline: Pipeline) -> None:  # noq
     await trigger_all(pipeline, "metered", {f"tx-m{i}-{uuid.uuid4().hex[:6]}": {} for i in range(5)})
     assert counted("passed") - before["passed"] == 2
     assert counted("throttled") - before["throttled"] == 3
+
+
+async def test_an_in_app_message_is_counted_once_when_its_commit_is_retried(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    from prometheus_client import REGISTRY
+
+    from store import delivery_ledger
+    from tests.pipeline.flow_helpers import create_workflow, inbox, trigger_all
+
+    insert, refused = delivery_ledger.insert_messages, []
+
+    async def first_insert_fails(*, session: Any, rows: Any) -> None:
+        if rows and not refused:  # the attempt built its in-app rows, then its commit never happened
+            refused.append(len(rows))
+            raise RuntimeError("the database went away before the commit")
+        await insert(session=session, rows=rows)
+
+    def sent() -> float:
+        labels = {"channel": "in_app", "provider": "in_app", "outcome": "sent"}
+        return REGISTRY.get_sample_value("clarion_deliveries_total", labels) or 0.0
+
+    monkeypatch.setattr(delivery_ledger, "insert_messages", first_insert_fails)
+    before, tx = sent(), f"tx-once-{uuid.uuid4().hex[:6]}"
+    await create_workflow(pipeline, "counted-once", [inbox("hello")])
+    [result] = await trigger_all(pipeline, "counted-once", {tx: {}})
+    assert refused == [1] and result.sent == 1
+    assert len(await pipeline.messages(transaction_id=tx)) == 1
+    assert sent() - before == 1
