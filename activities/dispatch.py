@@ -125,8 +125,7 @@ class DispatchActivities:
             await deliveries.forget_messages(session=session, keys=ledger.forget)
             await deliveries.add_details(session=session, rows=ledger.details)
             await deliveries.set_job_status(session=session, statuses=ledger.jobs)
-        for count in ledger.counts:
-            count()
+        ledger.committed()
         await self._live.notifications_created(group[0], loaded.created)  # after the commits, as live events must be
         # An earlier attempt may have committed its messages and died before it published them; their
         # event ids repeat, so listeners that did get them drop the repeats.
@@ -235,12 +234,8 @@ class DispatchActivities:
                     continue
                 verdict, values = self._record(d, result, ms, candidate, channel, ledger,
                                                last_attempt=attempt >= d.max_attempts, more=more)
-                count = partial(delivery_attempt, channel.value, provider_id, verdict, values, ms,
-                                d.subscriber.subscriber_id)
-                if channel == Channel.IN_APP:
-                    ledger.counts.append(count)
-                else:
-                    count()  # the provider was called: counted even if this attempt dies before its commit
+                ledger.count(partial(delivery_attempt, channel.value, provider_id, verdict, values, ms,
+                                     d.subscriber.subscriber_id), on_commit=channel == Channel.IN_APP)
                 if verdict == "next":
                     next_round.append(d)
                 elif channel != Channel.IN_APP:

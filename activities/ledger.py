@@ -42,8 +42,6 @@ class Ledger:
     inserts: list[dict[str, Any]] = field(default_factory=list)
     finishes: dict[str, dict[str, Any]] = field(default_factory=dict)
     forget: list[str] = field(default_factory=list)
-    # Counted once the transaction committed: an in-app message is delivered by that commit, and an
-    # attempt that dies before it is retried (counting at the call would count it twice).
     counts: list[Callable[[], None]] = field(default_factory=list)
 
     def note(self, n: Notification, job_id: uuid.UUID | None, status: str, detail: str, **extra: Any) -> None:
@@ -53,6 +51,19 @@ class Ledger:
             "status": status, "trace_id": current_trace_id(),
             "detail": detail, **extra,
         })
+
+
+    def count(self, count: Callable[[], None], *, on_commit: bool) -> None:
+        """Count a provider call now (it happened, even if this attempt dies before its commit) or, for an
+        in-app message, which only the commit delivers, once committed: a retry would count it twice."""
+        if on_commit:
+            self.counts.append(count)
+        else:
+            count()
+
+    def committed(self) -> None:
+        for count in self.counts:
+            count()
 
 
 class Collector:
