@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Dialect,
+    Table,
+    bindparam,
+    case,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.base import UtcDateTime
@@ -72,7 +86,9 @@ _BUMP = (
             last_time=case((_TOPICS.c.last_time > _NOW, _TOPICS.c.last_time), else_=_NOW))
     .returning(_TOPICS.c.last_seq, _TOPICS.c.last_time)
 )
-_ADD_MESSAGES = insert(_MESSAGES)
+# The rows of one append share their topic and time: the time's bind is processed once per append and
+# the payloads' here, and the insert names untyped columns so SQLAlchemy adds no per-row work of its own.
+_ADD_MESSAGES = insert(table(_MESSAGES.name, *(column(c) for c in ("topic_id", "seq", "time", "payload"))))
 
 
 async def get_topic(*, session: AsyncSession, environment_id: uuid.UUID, topic_id: int) -> StreamTopic | None:
@@ -148,7 +164,10 @@ async def append(
     last_seq, stored_time = bumped
     time: datetime = stored_time or now  # never NULL after the CASE above; never before the previous message
     first = last_seq - count + 1
-    rows = [{"topic_id": topic_id, "seq": first + i, "time": time, "payload": p} for i, p in enumerate(payloads)]
+    dialect = session.get_bind().dialect
+    stamp, as_json = _bound(_MESSAGES.c.time, dialect)(time), _bound(_MESSAGES.c.payload, dialect)
+    rows = [{"topic_id": topic_id, "seq": first + i, "time": stamp, "payload": as_json(p)}
+            for i, p in enumerate(payloads)]
     await session.execute(_ADD_MESSAGES, rows)
     return [Appended(first + i, time) for i in range(count)]
 
@@ -168,6 +187,12 @@ async def append_committed(
                                 payloads=payloads, now=now)
         await session.commit()
     return appended
+
+
+def _bound(target: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What ``target``'s type does to a value bound to it on ``dialect`` (identity when nothing)."""
+    process = target.type.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else (lambda value: value)
 
 
 def cutoff(topic: StreamTopic, now: datetime) -> datetime:

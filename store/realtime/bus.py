@@ -94,8 +94,8 @@ class RealtimeBus(ABC):
     async def publish_many(self, env: uuid.UUID | str, type: str, items: Sequence[tuple[str, Any]], *,
                            message: str) -> None:
         """Several events of one type, each ``(event_id, body)``, stamped together and sent in order."""
-        ts = _now()
-        events = [RealtimeEvent(id=event_id, env=str(env), type=type, message=message, body=body, ts=ts)
+        ts, env_text = _now(), str(env)
+        events = [RealtimeEvent(id=event_id, env=env_text, type=type, message=message, body=body, ts=ts)
                   for event_id, body in items]
         try:
             await self._send_many(events)

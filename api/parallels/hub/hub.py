@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -131,7 +132,8 @@ class Hub:
         return False
 
     async def on_event(self, event: RealtimeEvent) -> None:
-        by_type = self._index.get(uuid.UUID(event.env)) if _is_uuid(event.env) else None
+        env = _environment(event.env)
+        by_type = self._index.get(env) if env is not None else None
         if not by_type or self._duplicate(event.id):
             return
         kind = event.type.lower()
@@ -251,12 +253,13 @@ class Hub:
         }
 
 
-def _is_uuid(text: str) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _environment(text: str) -> uuid.UUID | None:
+    """The environment an event names (parsed once per environment, not once per event)."""
     try:
-        uuid.UUID(text)
+        return uuid.UUID(text)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _for_subscriber(subscriber_id: str, kind: str, event: RealtimeEvent) -> bool:
