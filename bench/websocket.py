@@ -23,27 +23,29 @@ from pathlib import Path
 
 import httpx
 import websockets
+from _harness import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @asynccontextmanager
-async def child(mode: str) -> AsyncIterator[list[str]]:
+async def child(mode: str) -> AsyncIterator[tuple[int, list[str]]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "bench" / "_ws_server.py"), mode,
                                                 env=env, stdout=asyncio.subprocess.PIPE, cwd=ROOT)
     assert proc.stdout is not None
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 60)
-        yield line.decode().split()
+        yield proc.pid, line.decode().split()
     finally:
         proc.terminate()
         await proc.wait()
 
 
-async def fan_out(url: str, sockets: int, events: int, publish: Callable[[], Awaitable[None]],
-                  headers: dict[str, str] | None = None) -> float:
-    """Open the sockets, publish, and return frames delivered per second (first publish → last frame)."""
+async def fan_out(url: str, sockets: int, events: int, publish: Callable[[], Awaitable[None]], server: int,
+                  headers: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Open the sockets, publish; frames delivered per second (first publish → last frame), and the
+    server's and this process's CPU microseconds per frame over the same span."""
     conns = []
     for start in range(0, sockets, 100):  # in waves: a burst of 1 000 handshakes overflows the backlog
         wave = range(start, min(sockets, start + 100))
@@ -55,37 +57,39 @@ async def fan_out(url: str, sockets: int, events: int, publish: Callable[[], Awa
         for _ in range(events):
             await conn.recv()
 
-    started = time.perf_counter()
+    started, server_cpu, own_cpu = time.perf_counter(), cpu_seconds(server), time.process_time()
     readers = [asyncio.create_task(drain(c)) for c in conns]
     await publish()
     await asyncio.wait_for(asyncio.gather(*readers), 600)
-    elapsed = time.perf_counter() - started
+    elapsed, frames = time.perf_counter() - started, sockets * events
+    server_cpu, own_cpu = cpu_seconds(server) - server_cpu, time.process_time() - own_cpu
     await asyncio.gather(*(c.close() for c in conns))
-    return sockets * events / elapsed
+    return frames / elapsed, 1e6 * server_cpu / frames, 1e6 * own_cpu / frames
 
 
 async def main(sockets: int, events: int, size: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (8192, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
-    async with child("bare") as (port,):
+    async with child("bare") as (pid, (port,)):
         control = await websockets.connect(f"ws://127.0.0.1:{port}/control")
 
         async def bare_publish() -> None:
             await control.send(f"publish {events} {size}")
             await control.recv()
 
-        baseline = await fan_out(f"ws://127.0.0.1:{port}/", sockets, events, bare_publish)
+        baseline = await fan_out(f"ws://127.0.0.1:{port}/", sockets, events, bare_publish, pid)
         await control.close()
-    async with child("clarion") as (port, key), httpx.AsyncClient(timeout=600) as http:
+    async with child("clarion") as (pid, (port, key)), httpx.AsyncClient(timeout=600) as http:
         async def hub_publish() -> None:
             (await http.get(f"http://127.0.0.1:{port}/publish", params={"n": events, "size": size})).raise_for_status()
 
         hub = await fan_out(f"ws://127.0.0.1:{port}/api/v1/ws/subscribe?event_types=stream.*", sockets, events,
-                            hub_publish, headers={"X-Api-Key": key})
+                            hub_publish, pid, headers={"X-Api-Key": key})
     print(f"sockets {sockets}, events {events}, body padding {size} bytes, {os.cpu_count()} CPUs")
-    print(f"{'figure':<44}{'events/s':>12}")
-    print(f"{'bare websockets.broadcast (baseline)':<44}{baseline:>12,.0f}")
-    print(f"{'Clarion hub (MemoryBus → index → queues)':<44}{hub:>12,.0f}")
-    print(f"ratio hub / baseline: {hub / baseline:.2f}x")
+    print(f"{'figure':<44}{'events/s':>12}{'server CPU µs/frame':>21}{'client CPU µs/frame':>21}")
+    for name, (rate, server_cost, client_cost) in (("bare websockets.broadcast (baseline)", baseline),
+                                                   ("Clarion hub (MemoryBus → index → queues)", hub)):
+        print(f"{name:<44}{rate:>12,.0f}{server_cost:>21.1f}{client_cost:>21.1f}")
+    print(f"ratio hub / baseline: {hub[0] / baseline[0]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
+import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -74,11 +76,19 @@ async def test_events_reach_matching_sockets_of_their_environment_only(hub: HubS
 
 async def test_a_client_that_does_not_read_loses_the_oldest_events_and_is_told(hub: HubServer):
     key = await hub.key("ws:subscribe")
-    async with connect(hub.ws_url("?event_types=stream.*"), additional_headers={"X-Api-Key": key}) as ws:
+    # A small receive window (it also turns the kernel's autotuning off) and no compression: the
+    # sockets' buffers hold a few hundred of these frames, the rest must wait in the hub's queue.
+    host, port = hub.host.rsplit(":", 1)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    async with connect(hub.ws_url("?event_types=stream.*"), additional_headers={"X-Api-Key": key}, sock=sock,
+                       compression=None) as ws:
         welcome = await receive(ws)
         env = hub.tenancy.env_a.id
-        for n in range(3000):  # published without yielding: all are queued before the writer runs
-            await hub.bus.publish(env, "stream.message.published", {"n": n}, message="STREAM_MESSAGE_PUBLISHED")
+        for n in range(3000):  # 3000 frames of 32 kB: 96 MB, far more than the buffers and the queue hold
+            body = {"n": n, "pad": secrets.token_hex(16384)}
+            await hub.bus.publish(env, "stream.message.published", body, message="STREAM_MESSAGE_PUBLISHED")
         listing = (await hub.get("/api/v1/ws/clients", key)).json()
         mine = next(c for c in listing if c["id"] == welcome["client_id"])
         assert mine["dropped"] > 0 and mine["queue_depth"] <= 2048

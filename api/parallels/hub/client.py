@@ -6,10 +6,12 @@ import asyncio
 import json
 import uuid
 from collections import deque
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from api.parallels.hub import eager
 from store.base import utcnow
 
 
@@ -56,6 +58,9 @@ class HubClient:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     writer: asyncio.Task[None] | None = None
     sending_since: float | None = None  # the loop time the frame being written was handed to the socket
+    # The socket's send (set once the writer runs), and a send begun by ``deliver`` that had to wait.
+    send: Callable[[str], Coroutine[Any, Any, None]] | None = None
+    in_flight: asyncio.Future[None] | None = None
 
     def offer(self, text: str) -> None:
         """Queue a frame; a full queue drops its oldest frame and counts it."""
@@ -64,6 +69,27 @@ class HubClient:
             self.dropped += 1
             self.dropped_since_notice += 1
         self.queue.append(text)
+        self.wake.set()
+
+    def deliver(self, text: str) -> None:
+        """Send ``text`` now when the writer is idle and nothing waits before it, else queue it.
+
+        A send that has to wait (the socket's buffer is full) goes on in a task the writer waits for,
+        so this never blocks; anything delivered meanwhile queues behind it, in order."""
+        idle = self.sending_since is None and self.in_flight is None and not self.queue
+        if not idle or self.send is None or self.close_code is not None:
+            self.offer(text)
+            return
+        rest: asyncio.Future[None] | None
+        try:
+            rest = eager.start(self.send(text))
+        except Exception as exc:  # the socket is gone: the writer ends on it, as on a send of its own
+            rest = asyncio.get_running_loop().create_future()
+            rest.set_exception(exc)
+        if rest is None:
+            self.messages_sent += 1
+            return
+        self.in_flight, self.sending_since = rest, asyncio.get_running_loop().time()
         self.wake.set()
 
     def close(self, code: int, reason: str = "") -> None:

@@ -152,7 +152,7 @@ class Hub:
                 continue
             if client.subscriber_id is not None and not _for_subscriber(client.subscriber_id, kind, event):
                 continue
-            client.offer(text)
+            client.deliver(text)
 
     async def on_control(self, body: dict[str, Any]) -> None:
         client = self.clients.get(str(body.get("client_id")))

@@ -27,6 +27,7 @@ async def serve(websocket: WebSocket, hub: Hub, client: HubClient, ignored: list
     await websocket.send_text(welcome(client, ignored))
     await hub.add(client)
     client.writer = asyncio.create_task(_write(websocket, client))
+    client.send = websocket.send_text  # events are sent in place while the writer is idle (HubClient.deliver)
     tasks = [asyncio.create_task(_read(websocket, hub, client)), client.writer]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -103,6 +104,10 @@ async def _write(websocket: WebSocket, client: HubClient) -> None:
     while True:
         await client.wake.wait()
         client.wake.clear()
+        if client.in_flight is not None:  # a send begun in place that had to wait
+            await client.in_flight
+            client.in_flight = None
+            client.messages_sent += 1
         while client.close_code is None and client.queue:
             if client.dropped_since_notice:
                 body = {"dropped": client.dropped_since_notice, "total_dropped": client.dropped}
