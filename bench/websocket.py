@@ -1,7 +1,7 @@
 """WebSocket fan-out: events/s delivered by the Parallels hub to many sockets, against a bare websockets broadcast.
 
-    .venv/bin/python bench/websocket.py            # 1 000 sockets x 200 events
-    .venv/bin/python bench/websocket.py --quick    # 200 sockets x 50 events, to check that it runs
+    .venv/bin/python bench/websocket.py            # 1 000 sockets x 200 events, three rounds
+    .venv/bin/python bench/websocket.py --quick    # 200 sockets x 50 events, one round, to check that it runs
 
 Both servers run in a child process on this machine; the same client harness (this process) opens
 the sockets and counts frames. The baseline is ``websockets.broadcast`` of the same frames to the
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import resource
+import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -67,8 +68,10 @@ async def fan_out(url: str, sockets: int, events: int, publish: Callable[[], Awa
     return frames / elapsed, 1e6 * server_cpu / frames, 1e6 * own_cpu / frames
 
 
-async def main(sockets: int, events: int, size: int) -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (8192, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+Figure = tuple[float, float, float]  # frames/s, server CPU µs per frame, client CPU µs per frame
+
+
+async def bare_round(sockets: int, events: int, size: int) -> Figure:
     async with child("bare") as (pid, (port,)):
         control = await websockets.connect(f"ws://127.0.0.1:{port}/control")
 
@@ -76,25 +79,39 @@ async def main(sockets: int, events: int, size: int) -> None:
             await control.send(f"publish {events} {size}")
             await control.recv()
 
-        baseline = await fan_out(f"ws://127.0.0.1:{port}/", sockets, events, bare_publish, pid)
+        figure = await fan_out(f"ws://127.0.0.1:{port}/", sockets, events, bare_publish, pid)
         await control.close()
+    return figure
+
+
+async def hub_round(sockets: int, events: int, size: int) -> Figure:
     async with child("clarion") as (pid, (port, key)), httpx.AsyncClient(timeout=600) as http:
         async def hub_publish() -> None:
             (await http.get(f"http://127.0.0.1:{port}/publish", params={"n": events, "size": size})).raise_for_status()
 
-        hub = await fan_out(f"ws://127.0.0.1:{port}/api/v1/ws/subscribe?event_types=stream.*", sockets, events,
-                            hub_publish, pid, headers={"X-Api-Key": key})
-    print(f"sockets {sockets}, events {events}, body padding {size} bytes, {os.cpu_count()} CPUs")
-    print(f"{'figure':<44}{'events/s':>12}{'server CPU µs/frame':>21}{'client CPU µs/frame':>21}")
-    for name, (rate, server_cost, client_cost) in (("bare websockets.broadcast (baseline)", baseline),
-                                                   ("Clarion hub (MemoryBus → index → queues)", hub)):
-        print(f"{name:<44}{rate:>12,.0f}{server_cost:>21.1f}{client_cost:>21.1f}")
-    print(f"ratio hub / baseline: {hub[0] / baseline[0]:.2f}x")
+        return await fan_out(f"ws://127.0.0.1:{port}/api/v1/ws/subscribe?event_types=stream.*", sockets, events,
+                             hub_publish, pid, headers={"X-Api-Key": key})
+
+
+async def main(sockets: int, events: int, size: int, rounds: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (8192, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    # Rounds alternate baseline and hub, so a burst of noise on the machine lands on both.
+    pairs = [(await bare_round(sockets, events, size), await hub_round(sockets, events, size)) for _ in range(rounds)]
+    print(f"sockets {sockets}, events {events}, body padding {size} bytes, {os.cpu_count()} CPUs, {rounds} round(s)")
+    print(f"{'round':<7}{'figure':<44}{'events/s':>12}{'server CPU µs/frame':>21}{'client CPU µs/frame':>21}")
+    for number, (baseline, hub) in enumerate(pairs, 1):
+        for name, (rate, server_cost, client_cost) in (("bare websockets.broadcast (baseline)", baseline),
+                                                       ("Clarion hub (MemoryBus → index → queues)", hub)):
+            print(f"{number:<7}{name:<44}{rate:>12,.0f}{server_cost:>21.1f}{client_cost:>21.1f}")
+    ratios = [hub[0] / baseline[0] for baseline, hub in pairs]
+    print("ratio hub / baseline per round: " + ", ".join(f"{r:.2f}x" for r in ratios)
+          + f"; median {statistics.median(ratios):.2f}x")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3, help="baseline/hub pairs, the median ratio reported")
     args = parser.parse_args()
-    asyncio.run(main(200, 50, args.size) if args.quick else main(1000, 200, args.size))
+    asyncio.run(main(200, 50, args.size, 1) if args.quick else main(1000, 200, args.size, args.rounds))
