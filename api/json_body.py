@@ -72,8 +72,12 @@ def _check(value: Any, surrogates: bool) -> None:
         node, depth = stack.pop()
         if depth >= MAX_DEPTH:
             raise JsonBodyError(f"is nested deeper than {MAX_DEPTH} levels")
-        items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
-        for item in items:
+        if isinstance(node, dict):
+            if surrogates:  # keys are strings: they matter only for surrogates
+                for key in node:
+                    _encodable(key)
+            node = node.values()
+        for item in node:
             if isinstance(item, dict | list):
                 stack.append((item, depth + 1))
             elif surrogates and isinstance(item, str):

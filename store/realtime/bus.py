@@ -15,9 +15,8 @@ import logging
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 log = logging.getLogger("clarion.realtime")
 
@@ -31,9 +30,11 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@dataclass(frozen=True)
-class RealtimeEvent:
-    """One event on the bus: ``sub`` and ``ch`` let subscriber sockets filter their own events."""
+class RealtimeEvent(NamedTuple):
+    """One event on the bus: ``sub`` and ``ch`` let subscriber sockets filter their own events.
+
+    A tuple, not a frozen dataclass: a batch publish builds one per message, and a frozen dataclass
+    sets each field through ``object.__setattr__``."""
 
     id: str
     env: str
