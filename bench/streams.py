@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -149,7 +150,7 @@ async def measure(args: argparse.Namespace, url: str) -> None:
     api = subprocess.Popen([sys.executable, "-m", "clarion", "api"], env=env, cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     headers = {"Authorization": f"Bearer {key}"}
-    results: list[tuple[str, float, float, float, float]] = []
+    results: list[tuple[int, str, float, float, float, float]] = []
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60,
                                      limits=httpx.Limits(max_connections=64)) as client:
@@ -172,21 +173,24 @@ async def measure(args: argparse.Namespace, url: str) -> None:
             raw_single, raw_batch = Raw(engine, 1), Raw(engine, 2)
             n, batches = args.messages, args.batch_messages // 100
 
-            count, took, api_cpu, own_cpu = await measured(api.pid, lambda: spread(n, args.concurrency, single.single))
-            raw_count, raw_took = await timed(lambda: spread(n, args.concurrency, raw_single.insert))
-            results.append((f"publish, {args.concurrency} concurrent", count / took, raw_count / raw_took,
-                            1000 * api_cpu / count, 1000 * own_cpu / count))
+            # Rounds alternate Clarion and raw SQL figure by figure, so a burst of noise lands on both.
+            for number in range(1, args.rounds + 1):
+                count, took, api_cpu, own_cpu = await measured(
+                    api.pid, lambda: spread(n, args.concurrency, single.single))
+                raw_count, raw_took = await timed(lambda: spread(n, args.concurrency, raw_single.insert))
+                results.append((number, f"publish, {args.concurrency} concurrent", count / took, raw_count / raw_took,
+                                1000 * api_cpu / count, 1000 * own_cpu / count))
 
-            count, took, api_cpu, own_cpu = await measured(
-                api.pid, lambda: spread(batches, 4, lambda i: batch.batch(i, 100)))
-            raw_count, raw_took = await timed(lambda: spread(batches, 4, lambda i: raw_batch.insert(i, 100)))
-            results.append(("batch publish (100/call), 4 concurrent", count / took, raw_count / raw_took,
-                            1000 * api_cpu / count, 1000 * own_cpu / count))
+                count, took, api_cpu, own_cpu = await measured(
+                    api.pid, lambda: spread(batches, 4, lambda i: batch.batch(i, 100)))
+                raw_count, raw_took = await timed(lambda: spread(batches, 4, lambda i: raw_batch.insert(i, 100)))
+                results.append((number, "batch publish (100/call), 4 concurrent", count / took, raw_count / raw_took,
+                                1000 * api_cpu / count, 1000 * own_cpu / count))
 
             count, took, api_cpu, own_cpu = await measured(api.pid, single.consume_all)
             raw_count, raw_took = await timed(raw_single.consume_all)
-            assert count == raw_count == n, (count, raw_count)
-            results.append(("consume (batches of 50), 1 consumer", count / took, raw_count / raw_took,
+            assert count == raw_count == n * args.rounds, (count, raw_count)
+            results.append((0, "consume (batches of 50), 1 consumer", count / took, raw_count / raw_took,
                             1000 * api_cpu / count, 1000 * own_cpu / count))
             await fast.aclose()
     finally:
@@ -194,10 +198,14 @@ async def measure(args: argparse.Namespace, url: str) -> None:
         api.wait(10)
         await engine.dispose()
     say(f"\n{engine.dialect.name}: {args.messages} messages per figure, {args.batch_messages} in batches\n")
-    say(f"{'figure':42} {'Clarion msg/s':>14} {'raw SQL msg/s':>14} {'ratio':>7} {'API CPU ms/msg':>15} "
+    say(f"{'round':6} {'figure':42} {'Clarion msg/s':>14} {'raw SQL msg/s':>14} {'ratio':>7} {'API CPU ms/msg':>15} "
         f"{'client CPU ms/msg':>18}")
-    for name, ours, raw, cost, client in results:
-        say(f"{name:42} {ours:14.0f} {raw:14.0f} {ours / raw:7.2f} {cost:15.3f} {client:18.3f}")
+    for number, name, ours, raw, cost, client in results:
+        say(f"{number or '-':<6} {name:42} {ours:14.0f} {raw:14.0f} {ours / raw:7.2f} {cost:15.3f} {client:18.3f}")
+    say("")
+    for name in dict.fromkeys(name for _, name, *_ in results):
+        ratios = [ours / raw for _, figure, ours, raw, _, _ in results if figure == name]
+        say(f"{name:42} median ratio {statistics.median(ratios):.2f} over {len(ratios)} round(s)")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -230,11 +238,12 @@ def parse() -> argparse.Namespace:
     # Ten times the single figure's: 3 000 rows are 30 raw transactions, under a tenth of a second.
     parser.add_argument("--batch-messages", type=int, default=30000,
                         help="messages of the batch figure, 100 a call (default 30000)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the publish figures (default 3)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent single publishers (default 16)")
     parser.add_argument("--quick", action="store_true", help="300 messages: a check that it runs, not a measure")
     args = parser.parse_args()
     if args.quick:
-        args.messages, args.batch_messages = 300, 3000
+        args.messages, args.batch_messages, args.rounds = 300, 3000, 1
     return args
 
 
