@@ -52,7 +52,6 @@ class Ledger:
             "detail": detail, **extra,
         })
 
-
     def count(self, count: Callable[[], None], *, on_commit: bool) -> None:
         """Count a provider call now (it happened, even if this attempt dies before its commit) or, for an
         in-app message, which only the commit delivers, once committed: a retry would count it twice."""
